@@ -1,0 +1,87 @@
+"""The quantities a reading may carry, their canonical unit and the units accepted for them.
+
+See DESIGN §4.1. Unit spellings are normalised to one canonical spelling per unit; a unit that does not fit
+the quantity is rejected, so a dust value in ppm never reaches an exposure calculation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+Hazard = Literal["noise", "dust", "gas", "oxygen", "flammable", "context"]
+
+# alias -> canonical spelling
+_UNIT_ALIASES: Mapping[str, str] = MappingProxyType(
+    {
+        "dB(A)": "dB(A)", "dBA": "dB(A)", "dB(C)": "dB(C)", "dBC": "dB(C)",
+        "mg/m3": "mg/m3", "mg/m³": "mg/m3",
+        "ug/m3": "ug/m3", "µg/m3": "ug/m3", "μg/m3": "ug/m3", "µg/m³": "ug/m3", "μg/m³": "ug/m3",
+        "ppm": "ppm", "ppb": "ppb",
+        "%vol": "%vol", "% vol": "%vol", "%VOL": "%vol", "%LEL": "%LEL", "% LEL": "%LEL",
+        "degC": "degC", "°C": "degC", "C": "degC", "%RH": "%RH", "% RH": "%RH",
+        "count/0.1L": "count/0.1L", "#/0.1L": "count/0.1L",
+    }
+)
+
+
+def canonical_unit(unit: str) -> str | None:
+    """The canonical spelling of `unit`, or None when hazmon does not know it."""
+    return _UNIT_ALIASES.get(unit.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """One measurable quantity: its id, hazard family, canonical unit and the units accepted on input."""
+
+    id: str
+    hazard: Hazard
+    unit: str
+    accepted_units: frozenset[str]
+    description: str
+
+
+def _q(qid: str, hazard: Hazard, unit: str, others: tuple[str, ...], description: str) -> Quantity:
+    return Quantity(qid, hazard, unit, frozenset((unit, *others)), description)
+
+
+_GAS_UNITS = ("mg/m3", "ppb")
+_DUST_UNITS = ("ug/m3",)
+
+QUANTITIES: Mapping[str, Quantity] = MappingProxyType(
+    {
+        q.id: q
+        for q in (
+            _q("laeq", "noise", "dB(A)", (), "A-weighted equivalent continuous sound level over interval_s"),
+            _q("lcpeak", "noise", "dB(C)", (), "C-weighted peak sound pressure level"),
+            _q("pm1", "dust", "mg/m3", _DUST_UNITS, "particulate matter below 1 µm"),
+            _q("pm2_5", "dust", "mg/m3", _DUST_UNITS, "particulate matter below 2.5 µm"),
+            _q("pm4", "dust", "mg/m3", _DUST_UNITS, "particulate matter below 4 µm (respirable fraction)"),
+            _q("pm10", "dust", "mg/m3", _DUST_UNITS, "particulate matter below 10 µm"),
+            _q("tsp", "dust", "mg/m3", _DUST_UNITS, "total suspended particulate (total dust)"),
+            _q("co", "gas", "ppm", _GAS_UNITS, "carbon monoxide"),
+            _q("h2s", "gas", "ppm", _GAS_UNITS, "hydrogen sulfide"),
+            _q("nh3", "gas", "ppm", _GAS_UNITS, "ammonia"),
+            _q("cl2", "gas", "ppm", _GAS_UNITS, "chlorine"),
+            _q("so2", "gas", "ppm", _GAS_UNITS, "sulfur dioxide"),
+            _q("no2", "gas", "ppm", _GAS_UNITS, "nitrogen dioxide"),
+            _q("hcn", "gas", "ppm", _GAS_UNITS, "hydrogen cyanide"),
+            _q("benzene", "gas", "ppm", _GAS_UNITS, "benzene"),
+            _q("toluene", "gas", "ppm", _GAS_UNITS, "toluene"),
+            _q("hcho", "gas", "ppm", _GAS_UNITS, "formaldehyde"),
+            _q("co2", "gas", "ppm", _GAS_UNITS, "carbon dioxide"),
+            _q("o2", "oxygen", "%vol", (), "oxygen, percent by volume"),
+            _q("lel", "flammable", "%LEL", (), "flammable gas, percent of the lower explosive limit"),
+            _q("temperature", "context", "degC", (), "air temperature"),
+            _q("humidity", "context", "%RH", (), "relative humidity"),
+            _q("pc_0_3", "context", "count/0.1L", (), "particles above 0.3 µm per 0.1 L of air"),
+            _q("pc_0_5", "context", "count/0.1L", (), "particles above 0.5 µm per 0.1 L of air"),
+            _q("pc_1_0", "context", "count/0.1L", (), "particles above 1.0 µm per 0.1 L of air"),
+            _q("pc_2_5", "context", "count/0.1L", (), "particles above 2.5 µm per 0.1 L of air"),
+            _q("pc_5_0", "context", "count/0.1L", (), "particles above 5.0 µm per 0.1 L of air"),
+            _q("pc_10", "context", "count/0.1L", (), "particles above 10 µm per 0.1 L of air"),
+        )
+    }
+)

@@ -1,0 +1,3 @@
+from hazmon.cli import main
+
+main()
