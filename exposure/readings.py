@@ -54,7 +54,9 @@ _FIELDS = ("sensor", "quantity", "value", "unit", "ts")
 _ALLOWED = frozenset((*_FIELDS, "interval_s", "flags"))
 
 
-def validate_reading(raw: Any, *, now_ms: int, path: str = "reading") -> Reading:
+def validate_reading(
+    raw: Any, *, now_ms: int, path: str = "reading", max_future_ms: int = MAX_FUTURE_MS
+) -> Reading:
     """Check a decoded JSON object and build a Reading, or raise InvalidInput naming the bad field.
 
     The unit is normalised to its canonical spelling; the value is kept in the unit given.
@@ -95,7 +97,7 @@ def validate_reading(raw: Any, *, now_ms: int, path: str = "reading") -> Reading
         raise InvalidInput(f"{path}.ts", "must be an integer (ms since the Unix epoch, UTC)")
     if ts < _MIN_TS_MS:
         raise InvalidInput(f"{path}.ts", "is before the year 2000: a broken clock or seconds instead of ms")
-    if ts > now_ms + MAX_FUTURE_MS:
+    if ts > now_ms + max_future_ms:
         raise InvalidInput(f"{path}.ts", f"is {(ts - now_ms) / 1000:.0f} s in the future")
 
     interval = raw.get("interval_s")

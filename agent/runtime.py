@@ -1,0 +1,109 @@
+"""The running agent: sources -> batcher -> outbox -> uplink.
+
+Readings are gathered for at most `flush_interval_s` (or `max_batch_readings`), then written to the outbox as
+one batch in one transaction. When the outbox is full, emitting blocks: sources stop reading (their devices
+buffer or drop frames at the device, never silently in the agent) until the server acknowledges batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.clock import Clock, SystemClock
+from agent.config import AgentConfig
+from agent.outbox import Outbox, OutboxStats
+from agent.plugin_manager import PluginHost
+from agent.sources import Source
+from agent.supervisor import Supervisor
+from agent.uplink.http import HttpUplink
+from exposure import Reading
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    readings_read: int
+    batches_written: int
+    outbox: OutboxStats
+    uplink_connected: bool
+    outbox_full: bool
+
+
+class Agent:
+    def __init__(self, config: AgentConfig, *, host: PluginHost, config_path: Path | None = None,
+                 clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        types = host.source_types()
+        self.sources: list[Source] = [
+            types[cfg.type](cfg, clock=self.clock) for cfg in config.sources if cfg.enabled
+        ]
+        self.outbox = Outbox(config.outbox_path(config_path), max_readings=config.outbox.max_readings)
+        up = config.uplink
+        self.uplink = HttpUplink(
+            url=up.url, token=up.token, site=config.site, agent=config.agent, outbox=self.outbox,
+            clock=self.clock, timeout_s=up.timeout_s,
+        )
+        self.supervisor = Supervisor(self.sources, emit=self._emit, clock=self.clock)
+        self._pending: list[Reading] = []
+        self._flush_now = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self.readings_read = 0
+        self.batches_written = 0
+        self.outbox_full = False
+
+    async def _emit(self, reading: Reading) -> None:
+        self._pending.append(reading)
+        self.readings_read += 1
+        if len(self._pending) >= self.config.outbox.max_batch_readings:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write what has been gathered as one batch. Waits (backpressure) while the outbox is full."""
+        async with self._lock:
+            if not self._pending:
+                return
+            batch, self._pending = self._pending, []
+            while not self.outbox.has_room(len(batch)):
+                if not self.outbox_full:
+                    log.error("outbox full (%d readings): reading paused until the server catches up",
+                              self.outbox.max_readings)
+                self.outbox_full = True
+                await self.outbox.wait_changed(1.0)
+            self.outbox_full = False
+            await self.outbox.append_async(batch, now_ms=self.clock.now_ms())
+            self.batches_written += 1
+
+    async def _flusher(self) -> None:
+        while True:
+            await self.clock.sleep(self.config.outbox.flush_interval_s)
+            await self.flush()
+
+    async def run(self) -> None:
+        """Run until cancelled; on cancel, write what was gathered before stopping."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.supervisor.run(), name="sources")
+                group.create_task(self._flusher(), name="flusher")
+                group.create_task(self.uplink.run(), name="uplink")
+        finally:
+            await asyncio.shield(self.flush())
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Flush and wait until the server has acknowledged everything, or the timeout passes."""
+        await self.flush()
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while self.outbox.stats().batches and asyncio.get_running_loop().time() < deadline:
+            await self.outbox.wait_changed(0.2)
+        return self.outbox.stats().batches == 0
+
+    def status(self) -> AgentStatus:
+        return AgentStatus(self.readings_read, self.batches_written, self.outbox.stats(),
+                           self.uplink.connected, self.outbox_full)
+
+    def close(self) -> None:
+        self.outbox.close()

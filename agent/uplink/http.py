@@ -1,0 +1,79 @@
+"""HTTP uplink: POST each pending batch to /api/v1/ingest, oldest first; delete on the server's ack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+from agent.backoff import Backoff
+from agent.clock import Clock
+from agent.outbox import Outbox
+from exposure.batch import encode_envelope
+
+log = logging.getLogger(__name__)
+
+
+class RejectedBatch(Exception):
+    """The server refused a batch as invalid (4xx other than 401/429): it will never be accepted as is."""
+
+
+class HttpUplink:
+    def __init__(
+        self, *, url: str, token: str, site: str, agent: str, outbox: Outbox, clock: Clock, timeout_s: float = 10.0
+    ) -> None:
+        self.endpoint = url.rstrip("/") + "/api/v1/ingest"
+        self.site, self.agent = site, agent
+        self.outbox = outbox
+        self.clock = clock
+        self._client = httpx.AsyncClient(
+            timeout=timeout_s, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        )
+        self.connected = False
+        self.sent_batches = 0
+        self.last_error: str | None = None
+
+    async def run(self) -> None:
+        backoff = Backoff()
+        try:
+            while True:
+                batches = await asyncio.to_thread(self.outbox.pending, limit=20)
+                if not batches:
+                    await self.outbox.wait_changed(1.0)
+                    continue
+                try:
+                    for batch in batches:
+                        await self._send(batch.seq, batch.readings_json)
+                    backoff.reset()
+                except (httpx.HTTPError, RejectedBatch, _Retry) as exc:
+                    self.connected = False
+                    self.last_error = str(exc) or type(exc).__name__
+                    delay = backoff.next_delay()
+                    log.warning("uplink: %s; retrying in %.1f s", self.last_error, delay)
+                    await self.clock.sleep(delay)
+        finally:
+            await self._client.aclose()
+
+    async def _send(self, seq: int, readings_json: str) -> None:
+        body = encode_envelope(self.site, self.agent, seq, self.clock.now_ms(), readings_json)
+        response = await self._client.post(self.endpoint, content=body)
+        if response.status_code == 200:
+            acked = int(response.json()["acked_seq"])
+            self.connected = True
+            self.sent_batches += 1
+            await self.outbox.ack_async(acked)
+            if acked < seq:
+                raise _Retry(f"server acked {acked} < {seq}: waiting for it to fill a gap")
+            return
+        detail = response.text[:300]
+        if response.status_code in (401, 403):
+            raise _Retry(f"server refused the agent's token ({response.status_code}): {detail}")
+        if 400 <= response.status_code < 500 and response.status_code != 429:
+            # Kept in the outbox, never dropped: a person must look at it. The uplink keeps retrying slowly.
+            raise RejectedBatch(f"batch {seq} rejected ({response.status_code}): {detail}")
+        raise _Retry(f"server answered {response.status_code}")
+
+
+class _Retry(Exception):
+    pass

@@ -1,0 +1,76 @@
+"""`hazmon agent ...`: run a site agent, check its config, list its plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from agent.config import AgentConfig
+    from agent.plugin_manager import PluginHost
+
+agent_app = typer.Typer(help="The site agent: sensors in, batches out.", no_args_is_help=True)
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="the agent's TOML config file")]
+
+
+def load(config: Path) -> tuple[AgentConfig, PluginHost]:
+    """Plugins, then the config validated against them. Exit code 2 naming the bad key on error."""
+    from agent.config import ConfigError, load_config
+    from agent.plugin_manager import build_plugin_manager
+
+    host = build_plugin_manager()
+    for failure in host.failures:
+        typer.echo(f"warning: plugin {failure.plugin} skipped: {failure.error}", err=True)
+    try:
+        cfg = load_config(config, source_types=host.source_types())
+    except ConfigError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2) from None
+    return cfg, host
+
+
+@agent_app.command("check")
+def check(config: ConfigOpt) -> None:
+    """Validate the config file and every source table in it; connect to nothing."""
+    cfg, _ = load(config)
+    typer.echo(f"{config}: ok ({len(cfg.sources)} sources, uplink {cfg.uplink.type})")
+
+
+@agent_app.command("run")
+def run(config: ConfigOpt) -> None:
+    """Run the agent until interrupted."""
+    from agent.runtime import Agent
+
+    cfg, host = load(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    agent = Agent(cfg, host=host, config_path=config)
+
+    async def main() -> None:
+        await agent.run()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        agent.close()
+
+
+@agent_app.command("plugins")
+def plugins() -> None:
+    """List the loaded plugins, the source types they declare, and any that failed to load."""
+    from agent.plugin_manager import build_plugin_manager
+
+    host = build_plugin_manager()
+    types = host.source_types()
+    for name in host.plugin_names():
+        declared = sorted(t for t, cls in types.items() if cls.__module__.startswith(name))
+        typer.echo(f"{name}: {', '.join(declared) or '-'}")
+    for failure in host.failures:
+        typer.echo(f"FAILED {failure.plugin}: {failure.error}")

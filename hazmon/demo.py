@@ -1,0 +1,168 @@
+"""The demo: a server on SQLite, an agent with simulated sensors (a gas leak), wired together in one process.
+
+Embedded defaults only: no broker, no database server. The data persists in the data dir; a second run
+appends to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import uvicorn
+from sqlalchemy import func, select
+
+from agent.config import AgentConfig
+from agent.plugin_manager import build_plugin_manager
+from agent.runtime import Agent
+from server.accounts import add_user, create_agent_token
+from server.app import create_app, wall_clock_ms
+from server.db.models import Alert, IngestedBatch
+from server.db.session import make_engine, make_sessionmaker, upgrade
+from server.settings import Settings
+
+SITE, AGENT = "demo-site", "demo-gw"
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    url: str
+    duration_s: float
+    readings_produced: int
+    readings_stored: int
+    readings_total: int
+    alerts_raised: int
+    alerts_open: int
+    outbox_pending: int
+    data_dir: str
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside our event loop: the demo owns Ctrl-C, not uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def demo_sources() -> list[dict[str, object]]:
+    return [
+        {"type": "simulator", "name": "press-2-noise", "kind": "noise", "scenario": "normal_shift", "seed": 7},
+        {"type": "simulator", "name": "grinding-dust", "kind": "dust", "scenario": "normal_shift", "seed": 11},
+        {"type": "simulator", "name": "tank-3-gas", "kind": "gas", "scenario": "gas_leak", "seed": 3,
+         "leak_start_s": 5.0},
+    ]
+
+
+class _Counts:
+    def __init__(self, settings: Settings) -> None:
+        self.engine = make_engine(settings)
+        upgrade(self.engine)
+        self.sessions = make_sessionmaker(self.engine)
+
+    def readings_and_alerts(self) -> tuple[int, int, int]:
+        with self.sessions() as s:
+            readings = s.execute(select(func.coalesce(func.sum(IngestedBatch.n_readings), 0))).scalar_one()
+            max_alert = s.execute(select(func.coalesce(func.max(Alert.id), 0))).scalar_one()
+            open_alerts = s.execute(select(func.count()).select_from(Alert).where(Alert.state != "resolved")).scalar_one()
+        return int(readings), int(max_alert), int(open_alerts)
+
+    def prepare(self) -> tuple[str, str]:
+        """A fresh admin password and agent token for this run."""
+        password = secrets.token_urlsafe(12)
+        now = wall_clock_ms()
+        with self.sessions() as s, s.begin():
+            add_user(s, name="admin", role="admin", password=password, now_ms=now, actor="demo",
+                     replace_password=True)
+            token = create_agent_token(s, site=SITE, agent=AGENT, now_ms=now, actor="demo")
+        return password, token
+
+
+async def run_demo(*, data_dir: Path, port: int, duration_s: float | None,
+                   say: Callable[[str], None], status_line: Callable[[str], None]) -> DemoSummary:
+    settings = Settings(data_dir=data_dir, database_url="", port=port, host="127.0.0.1")
+    counts = _Counts(settings)
+    password, token = counts.prepare()
+    readings_before, max_alert_before, _ = counts.readings_and_alerts()
+
+    url = f"http://127.0.0.1:{port}"
+    server = _EmbeddedServer(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                            log_level="warning", lifespan="on"))
+    server_task = asyncio.create_task(server.serve(), name="server")
+    while not server.started:
+        if server_task.done():
+            server_task.result()
+            raise RuntimeError(f"the server did not start on port {port}")
+        await asyncio.sleep(0.05)
+
+    host = build_plugin_manager()
+    config = AgentConfig.model_validate({
+        "schema_version": 1, "site": SITE, "agent": AGENT, "data_dir": str(data_dir),
+        "uplink": {"type": "http", "url": url, "token": token},
+    })
+    types = host.source_types()
+    config = config.model_copy(update={"sources": [types[s["type"]].config_model.model_validate(s)
+                                                   for s in demo_sources()]})
+    agent = Agent(config, host=host)
+    agent_task = asyncio.create_task(agent.run(), name="agent")
+
+    say(f"hazmon demo: open {url}  (log in as admin / {password})")
+    say(f"data: {data_dir}   sensors: press-2-noise, grinding-dust, tank-3-gas (gas leak from t=5 s)")
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    started = loop.time()
+    try:
+        while not stop.is_set():
+            elapsed = loop.time() - started
+            if duration_s is not None and elapsed >= duration_s:
+                break
+            readings, max_alert, open_alerts = await asyncio.to_thread(counts.readings_and_alerts)
+            st = agent.status()
+            status_line(
+                f"t={elapsed:5.0f}s  read {st.readings_read}  stored {readings - readings_before}  "
+                f"outbox {st.outbox.readings}  alerts raised {max_alert - max_alert_before}  open {open_alerts}"
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        # stop reading, hand everything read to the server, then stop the server
+        agent_sources = [t for t in asyncio.all_tasks() if t.get_name().startswith("source:")]
+        for task in agent_sources:
+            task.cancel()
+        await agent.drain(timeout_s=15.0)
+        agent_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await agent_task
+        server.should_exit = True
+        await server_task
+        produced = agent.readings_read
+        pending = agent.status().outbox.readings
+        agent.close()
+
+    readings, max_alert, open_alerts = counts.readings_and_alerts()
+    counts.engine.dispose()
+    return DemoSummary(url=url, duration_s=round(loop.time() - started, 1), readings_produced=produced,
+                       readings_stored=readings - readings_before, readings_total=readings,
+                       alerts_raised=max_alert - max_alert_before, alerts_open=open_alerts,
+                       outbox_pending=pending, data_dir=str(data_dir))
+
+
+def summary_dict(summary: DemoSummary) -> dict[str, object]:
+    return asdict(summary)
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()

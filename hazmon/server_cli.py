@@ -1,0 +1,149 @@
+"""`hazmon server ...`: run the server and manage its database, users and tokens."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.orm import Session
+
+    from server.settings import Settings
+
+server_app = typer.Typer(help="Run the hazmon server and manage its database, users and tokens.",
+                         no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="People's accounts.", no_args_is_help=True)
+api_token_app = typer.Typer(help="Bearer tokens for people and automation.", no_args_is_help=True)
+agent_token_app = typer.Typer(help="Bearer tokens for site agents.", no_args_is_help=True)
+server_app.add_typer(db_app, name="db")
+server_app.add_typer(user_app, name="user")
+server_app.add_typer(api_token_app, name="api-token")
+server_app.add_typer(agent_token_app, name="agent-token")
+
+
+def _settings(**overrides: object) -> Settings:
+    from pydantic import ValidationError
+
+    from server.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        typer.echo(f"error: bad HAZMON_* setting: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    from server.db.session import make_engine, make_sessionmaker, upgrade
+
+    settings = _settings()
+    engine = make_engine(settings)
+    if settings.is_sqlite:
+        upgrade(engine)
+    try:
+        with make_sessionmaker(engine)() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _now() -> int:
+    from server.app import wall_clock_ms
+
+    return wall_clock_ms()
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+@server_app.command("run")
+def run(
+    host: Annotated[str | None, typer.Option(help="address to listen on [HAZMON_HOST, 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [HAZMON_PORT, 8600]")] = None,
+) -> None:
+    """Serve the API and the web page. An SQLite database is created and upgraded by itself."""
+    import uvicorn
+
+    from server.app import create_app
+    from server.rules import RulesError
+
+    settings = _settings(host=host, port=port)
+    try:
+        app = create_app(settings)
+    except RulesError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"hazmon server on http://{settings.host}:{settings.port}  (data: {settings.database_url})")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the newest version (Alembic)."""
+    from server.db.session import make_engine, upgrade
+
+    settings = _settings()
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    typer.echo(f"database at the newest schema: {engine.url.render_as_string(hide_password=True)}")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="the user name")],
+    role: Annotated[str, typer.Option(help="admin, safety_manager, facilities, record_keeper, worker, auditor")],
+) -> None:
+    """Create an account. The password is asked for, or read from standard input when it is not a terminal."""
+    from server.accounts import AccountError, add_user
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        with _session() as session:
+            add_user(session, name=name, role=role, password=password, now_ms=_now())
+    except AccountError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"user {name} added with role {role}")
+
+
+@api_token_app.command("create")
+def api_token_create(
+    user: Annotated[str, typer.Option(help="the user the token acts as")],
+    label: Annotated[str, typer.Option(help="what the token is for")] = "",
+) -> None:
+    """Print a new bearer token for a user (shown once; store it safely)."""
+    from server.accounts import AccountError, create_api_token
+
+    try:
+        with _session() as session:
+            token = create_api_token(session, user_name=user, label=label, now_ms=_now())
+    except AccountError as exc:
+        raise _fail(exc) from None
+    typer.echo(token)
+
+
+@agent_token_app.command("create")
+def agent_token_create(
+    site: Annotated[str, typer.Option(help="the site the agent belongs to")],
+    agent: Annotated[str, typer.Option(help="the agent's id")],
+) -> None:
+    """Register an agent and print its bearer token (a new token replaces the old one)."""
+    from server.accounts import AccountError, create_agent_token
+
+    try:
+        with _session() as session:
+            token = create_agent_token(session, site=site, agent=agent, now_ms=_now())
+    except AccountError as exc:
+        raise _fail(exc) from None
+    typer.echo(token)

@@ -1,0 +1,65 @@
+"""`create_app(settings)`: the FastAPI application. Nothing is created at import time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse
+
+from server.counters import Counters
+from server.db.session import make_engine, make_sessionmaker, upgrade
+from server.routes import auth, ingest, monitoring
+from server.rules import load_rules
+from server.settings import Settings
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, migrate: bool | None = None) -> FastAPI:
+    """Build the app. `migrate` upgrades the schema at start-up (default: for SQLite only; run
+    `hazmon server db upgrade` for PostgreSQL)."""
+    rules = load_rules(settings.rules_file)  # a bad rules file stops start-up here, before serving
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        if migrate if migrate is not None else settings.is_sqlite:
+            upgrade(engine)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="hazmon", version="0.1.0", lifespan=lifespan,
+                  description="Occupational hazard monitoring: ingest, exposure, alerts, health files.")
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.rules = rules
+    app.state.counters = Counters()
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(ingest.router)
+    api.include_router(auth.router)
+    api.include_router(monitoring.router)
+
+    @api.get("/health", tags=["health"], summary="Liveness (public)")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(api)
+    page = (files("server") / "web" / "index.html").read_text(encoding="utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> HTMLResponse:
+        # The page holds no data: it logs in and reads the authenticated API.
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+    return app

@@ -1,0 +1,156 @@
+"""Sensors, readings, alerts and the status summary: what the live page and integrations read."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from server.db.models import Agent, Alert, IngestedBatch, Latest, ReadingRow, Sensor
+from server.deps import SessionDep, StaffDep
+
+router = APIRouter(tags=["monitoring"])
+
+
+class LatestValue(BaseModel):
+    quantity: str
+    value: float
+    unit: str
+    ts: int
+    flags: list[str]
+
+
+class SensorOut(BaseModel):
+    name: str
+    site: str
+    agent: str
+    state: Literal["ok", "alert", "stale"]
+    latest: list[LatestValue]
+
+
+class ReadingOut(BaseModel):
+    sensor: str
+    quantity: str
+    value: float
+    unit: str
+    ts: int
+    interval_s: float | None
+    flags: list[str]
+
+
+class AlertOut(BaseModel):
+    id: int
+    rule: str
+    sensor: str
+    quantity: str
+    severity: str
+    state: str
+    message: str
+    threshold: float
+    unit: str
+    opened_ts: int
+    trigger_value: float
+    worst_value: float
+    resolved_ts: int | None
+
+
+class StatusOut(BaseModel):
+    readings_total: int
+    batches_total: int
+    sensors: int
+    agents: int
+    alerts_open: int
+    alerts_total: int
+    counters: dict[str, int]
+
+
+STALE_MS = 5 * 60 * 1000
+
+
+def _flags(s: str) -> list[str]:
+    return [f for f in s.split(",") if f]
+
+
+@router.get("/sensors", summary="Every sensor with its latest values and state")
+def list_sensors(request: Request, session: SessionDep, _: StaffDep) -> list[SensorOut]:
+    now = request.app.state.clock()
+    sensors = session.execute(
+        select(Sensor.id, Sensor.name, Sensor.site, Agent.name.label("agent"))
+        .join(Agent, Agent.id == Sensor.agent_id).order_by(Sensor.site, Sensor.name)
+    ).all()
+    latest: dict[int, list[LatestValue]] = {}
+    for row in session.execute(select(Latest).order_by(Latest.quantity)).scalars():
+        latest.setdefault(row.sensor_id, []).append(
+            LatestValue(quantity=row.quantity, value=row.value, unit=row.unit, ts=row.ts, flags=_flags(row.flags)))
+    alerting = set(session.execute(select(Alert.sensor_id).where(Alert.state != "resolved")).scalars())
+    out = []
+    for s in sensors:
+        values = latest.get(s.id, [])
+        newest = max((v.ts for v in values), default=0)
+        state = "alert" if s.id in alerting else ("stale" if now - newest > STALE_MS else "ok")
+        out.append(SensorOut(name=s.name, site=s.site, agent=s.agent, state=state, latest=values))
+    return out
+
+
+@router.get("/readings", summary="Readings of one sensor, oldest first")
+def list_readings(
+    session: SessionDep,
+    _: StaffDep,
+    sensor: Annotated[str, Query(max_length=128)],
+    quantity: Annotated[str | None, Query(max_length=32)] = None,
+    since: Annotated[int | None, Query(description="ms since the epoch, inclusive")] = None,
+    until: Annotated[int | None, Query(description="ms since the epoch, exclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+) -> list[ReadingOut]:
+    sensor_ids = session.execute(select(Sensor.id).where(Sensor.name == sensor)).scalars().all()
+    if not sensor_ids:
+        raise HTTPException(404, f"no sensor {sensor!r}")
+    q = select(ReadingRow).where(ReadingRow.sensor_id.in_(sensor_ids))
+    if quantity:
+        q = q.where(ReadingRow.quantity == quantity)
+    if since is not None:
+        q = q.where(ReadingRow.ts >= since)
+    if until is not None:
+        q = q.where(ReadingRow.ts < until)
+    rows = session.execute(q.order_by(ReadingRow.ts, ReadingRow.id).limit(limit)).scalars()
+    return [ReadingOut(sensor=sensor, quantity=r.quantity, value=r.value, unit=r.unit, ts=r.ts,
+                       interval_s=r.interval_s, flags=_flags(r.flags)) for r in rows]
+
+
+@router.get("/alerts", summary="Alerts, newest first")
+def list_alerts(
+    session: SessionDep,
+    _: StaffDep,
+    state: Annotated[Literal["open", "resolved", "all"], Query()] = "all",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+) -> list[AlertOut]:
+    q = select(Alert, Sensor.name).join(Sensor, Sensor.id == Alert.sensor_id)
+    if state == "open":
+        q = q.where(Alert.state != "resolved")
+    elif state == "resolved":
+        q = q.where(Alert.state == "resolved")
+    rows = session.execute(q.order_by(Alert.opened_ts.desc(), Alert.id.desc()).limit(limit)).all()
+    return [
+        AlertOut(id=a.id, rule=a.rule_id, sensor=name, quantity=a.quantity, severity=a.severity, state=a.state,
+                 message=a.message, threshold=a.threshold, unit=a.unit, opened_ts=a.opened_ts,
+                 trigger_value=a.trigger_value, worst_value=a.worst_value, resolved_ts=a.resolved_ts)
+        for a, name in rows
+    ]
+
+
+@router.get("/status", summary="Counts of what is stored, and what was refused")
+def server_status(request: Request, session: SessionDep, _: StaffDep) -> StatusOut:
+    def count(q) -> int:  # type: ignore[no-untyped-def]
+        return int(session.execute(q).scalar_one())
+
+    return StatusOut(
+        readings_total=count(select(func.coalesce(func.sum(IngestedBatch.n_readings), 0))),
+        batches_total=count(select(func.count()).select_from(IngestedBatch)),
+        sensors=count(select(func.count()).select_from(Sensor)),
+        agents=count(select(func.count()).select_from(Agent)),
+        alerts_open=count(select(func.count()).select_from(Alert).where(Alert.state != "resolved")),
+        alerts_total=count(select(func.count()).select_from(Alert)),
+        counters=request.app.state.counters.snapshot(),
+    )

@@ -1,0 +1,36 @@
+"""Server settings from HAZMON_* environment variables, validated once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_path
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return user_data_path("hazmon", appauthor=False)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HAZMON_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="where the SQLite database lives")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in data_dir")
+    rules_file: Path | None = Field(default=None, description="alert rules (TOML); default: built-in rules")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8600, ge=1, le=65535)
+    session_hours: float = Field(default=12.0, gt=0)
+    max_future_s: int = Field(default=300, ge=0)
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'hazmon.db'}")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
