@@ -110,17 +110,18 @@ def _update_latest(session: Session, readings: tuple[Reading, ...], sensor_ids: 
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = Latest.__table__
-    for (sensor_id, quantity), r in newest.items():
-        stmt = insert(table).values(
-            sensor_id=sensor_id, quantity=quantity, value=r.value, unit=r.unit, ts=r.ts, flags=",".join(r.flags)
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["sensor_id", "quantity"],
-            set_={"value": stmt.excluded.value, "unit": stmt.excluded.unit, "ts": stmt.excluded.ts,
-                  "flags": stmt.excluded.flags},
-            where=table.c.ts <= stmt.excluded.ts,
-        )
-        session.execute(stmt)
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["sensor_id", "quantity"],
+        set_={"value": stmt.excluded.value, "unit": stmt.excluded.unit, "ts": stmt.excluded.ts,
+              "flags": stmt.excluded.flags},
+        where=table.c.ts <= stmt.excluded.ts,
+    )
+    session.execute(stmt, [
+        {"sensor_id": sensor_id, "quantity": quantity, "value": r.value, "unit": r.unit, "ts": r.ts,
+         "flags": ",".join(r.flags)}
+        for (sensor_id, quantity), r in newest.items()
+    ])
 
 
 def _advance_watermark(session: Session, agent: Agent, seq: int) -> int:
