@@ -95,7 +95,9 @@ def parse_config(text: str, *, source_types: dict[str, type[Source]], filename: 
             problems.extend(_describe(exc, ("sources", i), filename, locate))
             continue
         if cfg.name in names:
-            problems.append(f"{filename}:{locate(('sources', i, 'name'))}: sources[{i}].name: {cfg.name!r} is used twice")
+            problems.append(
+                f"{filename}:{locate(('sources', i, 'name'))}: sources[{i}].name: {cfg.name!r} is used twice"
+            )
         names.add(cfg.name)
         sources.append(cfg)
     try:

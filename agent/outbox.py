@@ -9,6 +9,7 @@ durably stored by the server), so an uplink of any kind (HTTP, MQTT) just reads 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
-class OutboxFull(Exception):  # noqa: N818
+class OutboxFull(Exception):
     """The outbox holds its configured maximum: reading stops until the server acknowledges batches."""
 
 
@@ -146,10 +147,8 @@ class Outbox:
 
     async def wait_changed(self, timeout: float) -> None:
         """Wait until a batch is appended or acknowledged, or `timeout` seconds pass."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.changed.wait(), timeout)
-        except TimeoutError:
-            pass
         self.changed.clear()
 
     def _notify(self) -> None:
@@ -159,4 +158,3 @@ class Outbox:
     def _meta(cur: sqlite3.Cursor, key: str) -> int:
         row = cur.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0
-

@@ -17,7 +17,11 @@ from agent.sources import Source
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "hazmon.agent"
-BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.simulator",)
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "plugins.simulator",
+    "plugins.plantower",
+    "plugins.sds011",
+)
 
 
 @dataclass(frozen=True)

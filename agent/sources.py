@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.calibration import CalibrationConfig
 from agent.clock import Clock
 from exposure import Reading
 
@@ -35,6 +36,9 @@ class SourceConfig(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", description="the sensor id its readings carry"
     )
     enabled: bool = True
+    calibration: CalibrationConfig | None = Field(
+        default=None, description="zero/span correction; calibration and bump-test dates (agent.calibration)"
+    )
 
 
 class PolledSourceConfig(SourceConfig):

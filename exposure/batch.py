@@ -48,9 +48,7 @@ def encode_envelope(site: str, agent: str, seq: int, sent_ms: int, readings_json
     return f'{head[:-1]},"readings":{readings_json}}}'.encode()
 
 
-def decode_batch(
-    data: bytes | str | Mapping[str, Any], *, now_ms: int, max_future_ms: int = MAX_FUTURE_MS
-) -> Batch:
+def decode_batch(data: bytes | str | Mapping[str, Any], *, now_ms: int, max_future_ms: int = MAX_FUTURE_MS) -> Batch:
     """Parse and validate a batch. Raises InvalidInput naming the first bad field; nothing partial."""
     if isinstance(data, bytes | str):
         try:
@@ -84,6 +82,7 @@ def decode_batch(
     if len(items) > MAX_READINGS_PER_BATCH:
         raise InvalidInput("readings", f"at most {MAX_READINGS_PER_BATCH} readings per batch")
     readings = tuple(
-        validate_reading(item, now_ms=now_ms, path=f"readings[{i}]", max_future_ms=max_future_ms) for i, item in enumerate(items)
+        validate_reading(item, now_ms=now_ms, path=f"readings[{i}]", max_future_ms=max_future_ms)
+        for i, item in enumerate(items)
     )
     return Batch(raw["site"], raw["agent"], seq, sent_ms, readings)

@@ -54,9 +54,7 @@ _FIELDS = ("sensor", "quantity", "value", "unit", "ts")
 _ALLOWED = frozenset((*_FIELDS, "interval_s", "flags"))
 
 
-def validate_reading(
-    raw: Any, *, now_ms: int, path: str = "reading", max_future_ms: int = MAX_FUTURE_MS
-) -> Reading:
+def validate_reading(raw: Any, *, now_ms: int, path: str = "reading", max_future_ms: int = MAX_FUTURE_MS) -> Reading:
     """Check a decoded JSON object and build a Reading, or raise InvalidInput naming the bad field.
 
     The unit is normalised to its canonical spelling; the value is kept in the unit given.

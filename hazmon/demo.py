@@ -55,8 +55,14 @@ def demo_sources() -> list[dict[str, object]]:
     return [
         {"type": "simulator", "name": "press-2-noise", "kind": "noise", "scenario": "normal_shift", "seed": 7},
         {"type": "simulator", "name": "grinding-dust", "kind": "dust", "scenario": "normal_shift", "seed": 11},
-        {"type": "simulator", "name": "tank-3-gas", "kind": "gas", "scenario": "gas_leak", "seed": 3,
-         "leak_start_s": 5.0},
+        {
+            "type": "simulator",
+            "name": "tank-3-gas",
+            "kind": "gas",
+            "scenario": "gas_leak",
+            "seed": 3,
+            "leak_start_s": 5.0,
+        },
     ]
 
 
@@ -70,7 +76,9 @@ class _Counts:
         with self.sessions() as s:
             readings = s.execute(select(func.coalesce(func.sum(IngestedBatch.n_readings), 0))).scalar_one()
             max_alert = s.execute(select(func.coalesce(func.max(Alert.id), 0))).scalar_one()
-            open_alerts = s.execute(select(func.count()).select_from(Alert).where(Alert.state != "resolved")).scalar_one()
+            open_alerts = s.execute(
+                select(func.count()).select_from(Alert).where(Alert.state != "resolved")
+            ).scalar_one()
         return int(readings), int(max_alert), int(open_alerts)
 
     def prepare(self) -> tuple[str, str]:
@@ -78,22 +86,28 @@ class _Counts:
         password = secrets.token_urlsafe(12)
         now = wall_clock_ms()
         with self.sessions() as s, s.begin():
-            add_user(s, name="admin", role="admin", password=password, now_ms=now, actor="demo",
-                     replace_password=True)
+            add_user(s, name="admin", role="admin", password=password, now_ms=now, actor="demo", replace_password=True)
             token = create_agent_token(s, site=SITE, agent=AGENT, now_ms=now, actor="demo")
         return password, token
 
 
-async def run_demo(*, data_dir: Path, port: int, duration_s: float | None,
-                   say: Callable[[str], None], status_line: Callable[[str], None]) -> DemoSummary:
+async def run_demo(
+    *,
+    data_dir: Path,
+    port: int,
+    duration_s: float | None,
+    say: Callable[[str], None],
+    status_line: Callable[[str], None],
+) -> DemoSummary:
     settings = Settings(data_dir=data_dir, database_url="", port=port, host="127.0.0.1")
     counts = _Counts(settings)
     password, token = counts.prepare()
     readings_before, max_alert_before, _ = counts.readings_and_alerts()
 
     url = f"http://127.0.0.1:{port}"
-    server = _EmbeddedServer(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                            log_level="warning", lifespan="on"))
+    server = _EmbeddedServer(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     server_task = asyncio.create_task(server.serve(), name="server")
     while not server.started:
         if server_task.done():
@@ -102,13 +116,19 @@ async def run_demo(*, data_dir: Path, port: int, duration_s: float | None,
         await asyncio.sleep(0.05)
 
     host = build_plugin_manager()
-    config = AgentConfig.model_validate({
-        "schema_version": 1, "site": SITE, "agent": AGENT, "data_dir": str(data_dir),
-        "uplink": {"type": "http", "url": url, "token": token},
-    })
+    config = AgentConfig.model_validate(
+        {
+            "schema_version": 1,
+            "site": SITE,
+            "agent": AGENT,
+            "data_dir": str(data_dir),
+            "uplink": {"type": "http", "url": url, "token": token},
+        }
+    )
     types = host.source_types()
-    config = config.model_copy(update={"sources": [types[s["type"]].config_model.model_validate(s)
-                                                   for s in demo_sources()]})
+    config = config.model_copy(
+        update={"sources": [types[s["type"]].config_model.model_validate(s) for s in demo_sources()]}
+    )
     agent = Agent(config, host=host)
     agent_task = asyncio.create_task(agent.run(), name="agent")
 
@@ -154,10 +174,17 @@ async def run_demo(*, data_dir: Path, port: int, duration_s: float | None,
 
     readings, max_alert, open_alerts = counts.readings_and_alerts()
     counts.engine.dispose()
-    return DemoSummary(url=url, duration_s=round(loop.time() - started, 1), readings_produced=produced,
-                       readings_stored=readings - readings_before, readings_total=readings,
-                       alerts_raised=max_alert - max_alert_before, alerts_open=open_alerts,
-                       outbox_pending=pending, data_dir=str(data_dir))
+    return DemoSummary(
+        url=url,
+        duration_s=round(loop.time() - started, 1),
+        readings_produced=produced,
+        readings_stored=readings - readings_before,
+        readings_total=readings,
+        alerts_raised=max_alert - max_alert_before,
+        alerts_open=open_alerts,
+        outbox_pending=pending,
+        data_dir=str(data_dir),
+    )
 
 
 def summary_dict(summary: DemoSummary) -> dict[str, object]:

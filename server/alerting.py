@@ -25,7 +25,9 @@ def evaluate_thresholds(
     open_alerts = {
         (a.rule_id, a.sensor_id): a
         for a in session.execute(
-            select(Alert).where(Alert.state != "resolved", Alert.sensor_id.in_({sensor_ids[r.sensor] for r in relevant}))
+            select(Alert).where(
+                Alert.state != "resolved", Alert.sensor_id.in_({sensor_ids[r.sensor] for r in relevant})
+            )
         ).scalars()
     }
     opened = resolved = 0
@@ -41,10 +43,18 @@ def evaluate_thresholds(
             if rule.breached(reading.value):
                 if alert is None:
                     alert = Alert(
-                        rule_id=rule.id, sensor_id=sensor_id, quantity=reading.quantity, severity=rule.severity,
-                        state="open", message=rule.message or f"{rule.id} on {reading.sensor}",
-                        threshold=rule.threshold, unit=rule.unit, opened_ts=reading.ts,
-                        trigger_value=reading.value, worst_value=reading.value, last_ts=reading.ts,
+                        rule_id=rule.id,
+                        sensor_id=sensor_id,
+                        quantity=reading.quantity,
+                        severity=rule.severity,
+                        state="open",
+                        message=rule.message or f"{rule.id} on {reading.sensor}",
+                        threshold=rule.threshold,
+                        unit=rule.unit,
+                        opened_ts=reading.ts,
+                        trigger_value=reading.value,
+                        worst_value=reading.value,
+                        last_ts=reading.ts,
                     )
                     session.add(alert)
                     open_alerts[key] = alert
