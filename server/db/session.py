@@ -41,8 +41,12 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema."""
+    """Bring the database to the newest schema.
+
+    Feature areas (delivery, alerts, health files) each own a migration branch off the initial schema, so
+    `heads` is the target; a merge revision joins them when two branches touch the same table.
+    """
     cfg = alembic_config(str(engine.url))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
