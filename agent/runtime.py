@@ -15,6 +15,7 @@ from pathlib import Path
 from agent.clock import Clock, SystemClock
 from agent.config import AgentConfig
 from agent.outbox import Outbox, OutboxStats
+from agent.pipeline import Pipeline
 from agent.plugin_manager import PluginHost
 from agent.sources import Source
 from agent.supervisor import Supervisor
@@ -48,6 +49,7 @@ class Agent:
             url=up.url, token=up.token, site=config.site, agent=config.agent, outbox=self.outbox,
             clock=self.clock, timeout_s=up.timeout_s,
         )
+        self.pipeline = Pipeline(config.sources, clock=self.clock)
         self.supervisor = Supervisor(self.sources, emit=self._emit, clock=self.clock)
         self._pending: list[Reading] = []
         self._flush_now = asyncio.Event()
@@ -57,7 +59,7 @@ class Agent:
         self.outbox_full = False
 
     async def _emit(self, reading: Reading) -> None:
-        self._pending.append(reading)
+        self._pending.append(self.pipeline.process(reading))
         self.readings_read += 1
         if len(self._pending) >= self.config.outbox.max_batch_readings:
             await self.flush()
