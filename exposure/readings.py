@@ -15,6 +15,10 @@ FLAGS = frozenset(
     {"warmup", "calibration_overdue", "out_of_range", "sensor_fault", "late", "simulated", "bump_test_overdue"}
 )
 
+#: Flags that describe how a reading travelled, not what it measured: they do not make it invalid for
+#: compliance (a reading that arrived late still counts in the exposure record).
+INFORMATIONAL_FLAGS = frozenset({"late"})
+
 #: How far in the future a reading's timestamp may lie (clock skew between agent and server).
 MAX_FUTURE_MS = 5 * 60 * 1000
 _MIN_TS_MS = 946_684_800_000  # 2000-01-01: anything older is a broken clock, not a measurement
@@ -47,7 +51,7 @@ class Reading:
 
     @property
     def valid_for_compliance(self) -> bool:
-        return not self.flags
+        return all(flag in INFORMATIONAL_FLAGS for flag in self.flags)
 
 
 _FIELDS = ("sensor", "quantity", "value", "unit", "ts")

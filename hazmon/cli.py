@@ -16,16 +16,13 @@ app = typer.Typer(
 
 def _register() -> None:
     from hazmon.agent_cli import agent_app
+    from hazmon.calc_cli import calc_app, limits_app
     from hazmon.demo_cli import demo
     from hazmon.server_cli import server_app
 
     app.add_typer(server_app, name="server")
     app.add_typer(agent_app, name="agent")
     app.command("demo")(demo)
-    try:
-        from hazmon.calc_cli import calc_app, limits_app
-    except ImportError:  # the calculator arrives with the exposure engine
-        return
     app.add_typer(calc_app, name="calc")
     app.add_typer(limits_app, name="limits")
 
