@@ -21,6 +21,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.simulator",
     "plugins.plantower",
     "plugins.sds011",
+    "plugins.winsen",
+    "plugins.serial_lines",
+    "plugins.modbus",
 )
 
 
@@ -38,7 +41,7 @@ class PluginHost:
     failures: list[PluginFailure] = field(default_factory=list)
 
     def plugin_names(self) -> list[str]:
-        return sorted(name for name, _ in self.pm.list_name_plugin() if name is not None)
+        return sorted(name for name, plugin in self.pm.list_name_plugin() if name is not None and plugin is not None)
 
     def source_types(self) -> dict[str, type[Source]]:
         """Every declared source class by its type name. Each plugin is asked alone, so one broken

@@ -22,7 +22,7 @@ from agent.clock import Clock
 from exposure import Reading
 
 
-class SourceFinished(Exception):  # noqa: N818 - a signal, not an error
+class SourceFinished(Exception):
     """Raised by `poll()` when a finite source (a replay, a scripted simulation) has nothing more to give."""
 
 

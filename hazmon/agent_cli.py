@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hazmon.probe_cli import probe
+
 if TYPE_CHECKING:
     from agent.config import AgentConfig
     from agent.plugin_manager import PluginHost
 
 agent_app = typer.Typer(help="The site agent: sensors in, batches out.", no_args_is_help=True)
+agent_app.command("probe")(probe)
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="the agent's TOML config file")]
 
