@@ -35,9 +35,26 @@ class HttpUplinkConfig(_Strict):
     url: str = Field(pattern=r"^https?://", description="the server's base URL, e.g. http://127.0.0.1:8600")
     token: str = Field(min_length=8, description="the agent's bearer token (hazmon server agent-token create)")
     timeout_s: float = Field(default=10.0, gt=0)
+    status_interval_s: float = Field(default=15.0, gt=0, description="seconds between status reports")
 
 
-UplinkConfig = Annotated[HttpUplinkConfig, Field(discriminator="type")]
+class MqttUplinkConfig(_Strict):
+    """MQTT 5 to a broker the server also reads (DESIGN §4.3). `url`: mqtt://host:1883 or mqtts://host:8883."""
+
+    type: Literal["mqtt"] = "mqtt"
+    url: str = Field(pattern=r"^mqtts?://[^/]+$", description="mqtt://host[:port] or mqtts://host[:port] (TLS)")
+    username: str | None = None
+    password: str | None = None
+    tls_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts:// (default: the system's)")
+    tls_insecure: bool = Field(default=False, description="skip the broker's host name check (testing only)")
+    client_id: str | None = Field(default=None, description="default: hazmon-<site>-<agent>")
+    window: int = Field(default=8, ge=1, le=100, description="batches in flight without an ack")
+    ack_timeout_s: float = Field(default=30.0, gt=0, description="resend a batch not acknowledged in this time")
+    session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0, description="how long the broker keeps our session")
+    status_interval_s: float = Field(default=15.0, gt=0)
+
+
+UplinkConfig = Annotated[HttpUplinkConfig | MqttUplinkConfig, Field(discriminator="type")]
 
 
 class OutboxConfig(_Strict):

@@ -10,19 +10,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.clock import Clock, SystemClock
-from agent.config import AgentConfig
+from agent.config import AgentConfig, MqttUplinkConfig
 from agent.outbox import Outbox, OutboxStats
 from agent.pipeline import Pipeline
 from agent.plugin_manager import PluginHost
 from agent.sources import Source
 from agent.supervisor import Supervisor
 from agent.uplink.http import HttpUplink
+
+if TYPE_CHECKING:
+    from agent.uplink.mqtt import MqttUplink
 from exposure import Reading
 
 log = logging.getLogger(__name__)
+
+try:
+    _VERSION = version("hazmon")
+except PackageNotFoundError:  # running from a source tree
+    _VERSION = "dev"
 
 
 @dataclass(frozen=True)
@@ -35,20 +45,15 @@ class AgentStatus:
 
 
 class Agent:
-    def __init__(self, config: AgentConfig, *, host: PluginHost, config_path: Path | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, config: AgentConfig, *, host: PluginHost, config_path: Path | None = None, clock: Clock | None = None
+    ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         types = host.source_types()
-        self.sources: list[Source] = [
-            types[cfg.type](cfg, clock=self.clock) for cfg in config.sources if cfg.enabled
-        ]
+        self.sources: list[Source] = [types[cfg.type](cfg, clock=self.clock) for cfg in config.sources if cfg.enabled]
         self.outbox = Outbox(config.outbox_path(config_path), max_readings=config.outbox.max_readings)
-        up = config.uplink
-        self.uplink = HttpUplink(
-            url=up.url, token=up.token, site=config.site, agent=config.agent, outbox=self.outbox,
-            clock=self.clock, timeout_s=up.timeout_s,
-        )
+        self.uplink = self._make_uplink()
         self.pipeline = Pipeline(config.sources, clock=self.clock)
         self.supervisor = Supervisor(self.sources, emit=self._emit, clock=self.clock)
         self._pending: list[Reading] = []
@@ -57,6 +62,38 @@ class Agent:
         self.readings_read = 0
         self.batches_written = 0
         self.outbox_full = False
+
+    def _make_uplink(self) -> HttpUplink | MqttUplink:
+        up, cfg = self.config.uplink, self.config
+        if isinstance(up, MqttUplinkConfig):
+            from agent.uplink.mqtt import MqttUplink  # aiomqtt only where MQTT is used
+
+            return MqttUplink(
+                up, site=cfg.site, agent=cfg.agent, outbox=self.outbox, clock=self.clock, status=self.status_report
+            )
+        return HttpUplink(
+            url=up.url,
+            token=up.token,
+            site=cfg.site,
+            agent=cfg.agent,
+            outbox=self.outbox,
+            clock=self.clock,
+            timeout_s=up.timeout_s,
+            status=self.status_report,
+            status_interval_s=up.status_interval_s,
+        )
+
+    def status_report(self) -> dict[str, object]:
+        """What the agent tells the server about itself: version, outbox depth and age, whether it is full."""
+        stats = self.outbox.stats()
+        return {
+            "version": _VERSION,
+            "ts": self.clock.now_ms(),
+            "outbox_batches": stats.batches,
+            "outbox_readings": stats.readings,
+            "oldest_unsent_ms": stats.oldest_created_ms,
+            "outbox_full": self.outbox_full,
+        }
 
     async def _emit(self, reading: Reading) -> None:
         self._pending.append(self.pipeline.process(reading))
@@ -72,8 +109,10 @@ class Agent:
             batch, self._pending = self._pending, []
             while not self.outbox.has_room(len(batch)):
                 if not self.outbox_full:
-                    log.error("outbox full (%d readings): reading paused until the server catches up",
-                              self.outbox.max_readings)
+                    log.error(
+                        "outbox full (%d readings): reading paused until the server catches up",
+                        self.outbox.max_readings,
+                    )
                 self.outbox_full = True
                 await self.outbox.wait_changed(1.0)
             self.outbox_full = False
@@ -104,8 +143,9 @@ class Agent:
         return self.outbox.stats().batches == 0
 
     def status(self) -> AgentStatus:
-        return AgentStatus(self.readings_read, self.batches_written, self.outbox.stats(),
-                           self.uplink.connected, self.outbox_full)
+        return AgentStatus(
+            self.readings_read, self.batches_written, self.outbox.stats(), self.uplink.connected, self.outbox_full
+        )
 
     def close(self) -> None:
         self.outbox.close()

@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse
 
 from server.counters import Counters
 from server.db.session import make_engine, make_sessionmaker, upgrade
+from server.delivery import routes as delivery_routes
+from server.delivery.background import background_tasks
 from server.routes import auth, ingest, monitoring
 from server.rules import load_rules
 from server.settings import Settings
@@ -34,12 +36,17 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         try:
-            yield
+            async with background_tasks(app, settings):
+                yield
         finally:
             engine.dispose()
 
-    app = FastAPI(title="hazmon", version="0.1.0", lifespan=lifespan,
-                  description="Occupational hazard monitoring: ingest, exposure, alerts, health files.")
+    app = FastAPI(
+        title="hazmon",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Occupational hazard monitoring: ingest, exposure, alerts, health files.",
+    )
     app.state.settings = settings
     app.state.clock = clock
     app.state.rules = rules
@@ -49,6 +56,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     api.include_router(ingest.router)
     api.include_router(auth.router)
     api.include_router(monitoring.router)
+    api.include_router(delivery_routes.router)
 
     @api.get("/health", tags=["health"], summary="Liveness (public)")
     def health() -> dict[str, str]:

@@ -6,6 +6,7 @@ values and the alert transitions are committed together, so an ack always means 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,15 +15,35 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from exposure import Batch, Reading
+from exposure import Batch, InvalidInput, Reading, decode_batch
 from exposure.batch import encode_readings
 from server.alerting import evaluate_thresholds
+from server.counters import Counters
 from server.db.models import Agent, IngestedBatch, Latest, ReadingRow, Sensor
+from server.delivery.ledger import record_batch
+from server.delivery.rollups import add_to_rollups
 from server.rules import RuleSet
+
+#: a reading whose timestamp is older than this when it arrives is flagged `late`
+LATE_AFTER_MS = 15 * 60 * 1000
 
 
 class SeqConflict(Exception):
     """The same (agent, seq) arrived with different readings: the agent reused a sequence number."""
+
+
+class IngestRefused(Exception):
+    """A batch the server will not store: `status` is the HTTP status, `counter` the refusal counter's name,
+    `detail` what to tell the agent (a JSON-able value)."""
+
+    def __init__(self, status: int, counter: str, detail: object) -> None:
+        super().__init__(str(detail))
+        self.status = status
+        self.counter = counter
+        self.detail = detail
+
+
+MAX_BODY = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,18 +55,74 @@ class IngestResult:
     alerts_resolved: int
 
 
+def mark_late(readings: tuple[Reading, ...], *, now_ms: int, late_after_ms: int) -> tuple[Reading, ...]:
+    """Readings that arrive more than `late_after_ms` after their timestamp carry the flag `late`: stored and
+    counted like any other, but alerts they raise are marked late instead of paging as live."""
+    cutoff = now_ms - late_after_ms
+    return tuple(
+        dataclasses.replace(r, flags=(*r.flags, "late")) if r.ts < cutoff and "late" not in r.flags else r
+        for r in readings
+    )
+
+
 def batch_digest(readings: Iterable[Reading]) -> str:
     return hashlib.sha256(encode_readings(list(readings)).encode()).hexdigest()
 
 
-def ingest_batch(session: Session, *, agent_id: int, batch: Batch, rules: RuleSet, now_ms: int) -> IngestResult:
+def accept_batch(
+    session: Session,
+    *,
+    agent_id: int,
+    site: str,
+    agent: str,
+    body: bytes,
+    rules: RuleSet,
+    now_ms: int,
+    max_future_ms: int,
+    late_after_ms: int,
+    counters: Counters,
+) -> IngestResult:
+    """The whole ingest of one message from an agent (HTTP or MQTT): size, validation, scope, storage, counters.
+    Raises IngestRefused; nothing of a refused batch is stored."""
+    if len(body) > MAX_BODY:
+        counters.add("ingest_rejected_too_large")
+        raise IngestRefused(413, "ingest_rejected_too_large", f"a batch is at most {MAX_BODY} bytes")
+    try:
+        batch = decode_batch(body, now_ms=now_ms, max_future_ms=max_future_ms)
+    except InvalidInput as exc:
+        counters.add("ingest_rejected_invalid")
+        raise IngestRefused(422, "ingest_rejected_invalid", {"path": exc.path, "reason": exc.reason}) from None
+    if (batch.site, batch.agent) != (site, agent):
+        counters.add("ingest_rejected_scope")
+        raise IngestRefused(
+            403, "ingest_rejected_scope", f"this agent is {site}/{agent}, not {batch.site}/{batch.agent}"
+        )
+    try:
+        result = ingest_batch(
+            session, agent_id=agent_id, batch=batch, rules=rules, now_ms=now_ms, late_after_ms=late_after_ms
+        )
+    except SeqConflict as exc:
+        counters.add("ingest_rejected_seq_conflict")
+        raise IngestRefused(409, "ingest_rejected_seq_conflict", str(exc)) from None
+    if result.duplicate:
+        counters.add("ingest_duplicate_batches")
+    else:
+        counters.add("ingest_batches")
+        counters.add("ingest_readings", result.readings_stored)
+        counters.add("alerts_opened", result.alerts_opened)
+    return result
+
+
+def ingest_batch(
+    session: Session, *, agent_id: int, batch: Batch, rules: RuleSet, now_ms: int, late_after_ms: int = LATE_AFTER_MS
+) -> IngestResult:
     """Store `batch` for the agent in one transaction and commit it. Idempotent on (agent, seq).
 
     The session may already hold a transaction (authentication read from it); it is committed here.
     """
     digest = batch_digest(batch.readings)
     try:
-        result = _store(session, agent_id, batch, digest, rules, now_ms)
+        result = _store(session, agent_id, batch, digest, rules, now_ms, late_after_ms)
         session.commit()
     except BaseException:
         session.rollback()
@@ -53,7 +130,9 @@ def ingest_batch(session: Session, *, agent_id: int, batch: Batch, rules: RuleSe
     return result
 
 
-def _store(session: Session, agent_id: int, batch: Batch, digest: str, rules: RuleSet, now_ms: int) -> IngestResult:
+def _store(
+    session: Session, agent_id: int, batch: Batch, digest: str, rules: RuleSet, now_ms: int, late_after_ms: int
+) -> IngestResult:
     agent = session.execute(select(Agent).where(Agent.id == agent_id).with_for_update()).scalar_one()
     agent.last_seen_ms = now_ms
     seen = session.get(IngestedBatch, (agent_id, batch.seq))
@@ -64,26 +143,40 @@ def _store(session: Session, agent_id: int, batch: Batch, digest: str, rules: Ru
             )
         return IngestResult(agent.acked_seq, True, 0, 0, 0)
 
-    sensor_ids = _sensor_ids(session, agent, {r.sensor for r in batch.readings}, now_ms)
-    if batch.readings:
+    readings = mark_late(batch.readings, now_ms=now_ms, late_after_ms=late_after_ms)
+    sensor_ids = _sensor_ids(session, agent, {r.sensor for r in readings}, now_ms)
+    if readings:
         session.execute(
             ReadingRow.__table__.insert(),
             [
                 {
-                    "sensor_id": sensor_ids[r.sensor], "quantity": r.quantity, "value": r.value,
-                    "unit": r.unit, "ts": r.ts, "interval_s": r.interval_s, "flags": ",".join(r.flags),
-                    "agent_id": agent_id, "seq": batch.seq,
+                    "sensor_id": sensor_ids[r.sensor],
+                    "quantity": r.quantity,
+                    "value": r.value,
+                    "unit": r.unit,
+                    "ts": r.ts,
+                    "interval_s": r.interval_s,
+                    "flags": ",".join(r.flags),
+                    "agent_id": agent_id,
+                    "seq": batch.seq,
                 }
-                for r in batch.readings
+                for r in readings
             ],
         )
-        _update_latest(session, batch.readings, sensor_ids)
-    opened, resolved = evaluate_thresholds(session, batch.readings, sensor_ids, rules)
-    session.add(IngestedBatch(agent_id=agent_id, seq=batch.seq, received_ms=now_ms,
-                              n_readings=len(batch.readings), digest=digest))
+        _update_latest(session, readings, sensor_ids)
+        add_to_rollups(session, readings, sensor_ids)
+    opened, resolved = evaluate_thresholds(session, readings, sensor_ids, rules)
+    session.add(
+        IngestedBatch(
+            agent_id=agent_id, seq=batch.seq, received_ms=now_ms, n_readings=len(batch.readings), digest=digest
+        )
+    )
     session.flush()
-    agent.acked_seq = _advance_watermark(session, agent, batch.seq)
-    return IngestResult(agent.acked_seq, False, len(batch.readings), opened, resolved)
+    ts = [r.ts for r in batch.readings]
+    record_batch(
+        session, agent, seq=batch.seq, min_ts=min(ts, default=None), max_ts=max(ts, default=None), now_ms=now_ms
+    )
+    return IngestResult(agent.acked_seq, False, len(readings), opened, resolved)
 
 
 def _sensor_ids(session: Session, agent: Agent, names: set[str], now_ms: int) -> dict[str, int]:
@@ -113,34 +206,25 @@ def _update_latest(session: Session, readings: tuple[Reading, ...], sensor_ids: 
     stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["sensor_id", "quantity"],
-        set_={"value": stmt.excluded.value, "unit": stmt.excluded.unit, "ts": stmt.excluded.ts,
-              "flags": stmt.excluded.flags},
+        set_={
+            "value": stmt.excluded.value,
+            "unit": stmt.excluded.unit,
+            "ts": stmt.excluded.ts,
+            "flags": stmt.excluded.flags,
+        },
         where=table.c.ts <= stmt.excluded.ts,
     )
-    session.execute(stmt, [
-        {"sensor_id": sensor_id, "quantity": quantity, "value": r.value, "unit": r.unit, "ts": r.ts,
-         "flags": ",".join(r.flags)}
-        for (sensor_id, quantity), r in newest.items()
-    ])
-
-
-def _advance_watermark(session: Session, agent: Agent, seq: int) -> int:
-    """The highest N such that every batch from the agent's first one up to N is stored.
-
-    The first batch ever seen from an agent sets the baseline (earlier seqs were acknowledged by a server
-    whose data this one does not hold). A batch beyond a missing one leaves the watermark where it is.
-    """
-    acked = agent.acked_seq
-    if acked == 0:
-        acked = seq
-    elif seq != acked + 1:
-        return acked
-    later = session.execute(
-        select(IngestedBatch.seq).where(IngestedBatch.agent_id == agent.id, IngestedBatch.seq > acked)
-        .order_by(IngestedBatch.seq)
-    ).scalars()
-    for s in later:
-        if s != acked + 1:
-            break
-        acked = s
-    return acked
+    session.execute(
+        stmt,
+        [
+            {
+                "sensor_id": sensor_id,
+                "quantity": quantity,
+                "value": r.value,
+                "unit": r.unit,
+                "ts": r.ts,
+                "flags": ",".join(r.flags),
+            }
+            for (sensor_id, quantity), r in newest.items()
+        ],
+    )

@@ -19,10 +19,15 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir, description="where the SQLite database lives")
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in data_dir")
     rules_file: Path | None = Field(default=None, description="alert rules (TOML); default: built-in rules")
+    mqtt_url: str = Field(default="", pattern=r"^(mqtts?://[^/]+)?$", description="MQTT ingest; off when empty")
+    mqtt_shared_group: str = Field(default="", description="MQTT 5 shared subscription group for replicas")
+    mqtt_client_id: str = ""
+    influx_url: str = Field(default="", description="InfluxDB v1 HTTP API for raw series; off when empty")
     host: str = "127.0.0.1"
     port: int = Field(default=8600, ge=1, le=65535)
     session_hours: float = Field(default=12.0, gt=0)
-    max_future_s: int = Field(default=300, ge=0)
+    max_future_s: int = Field(default=300, ge=0, description="readings further in the future are refused")
+    late_after_s: int = Field(default=900, ge=1, description="readings older than this on arrival are flagged late")
     log_level: str = "info"
 
     @model_validator(mode="after")

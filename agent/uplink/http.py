@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -21,9 +23,22 @@ class RejectedBatch(Exception):
 
 class HttpUplink:
     def __init__(
-        self, *, url: str, token: str, site: str, agent: str, outbox: Outbox, clock: Clock, timeout_s: float = 10.0
+        self,
+        *,
+        url: str,
+        token: str,
+        site: str,
+        agent: str,
+        outbox: Outbox,
+        clock: Clock,
+        timeout_s: float = 10.0,
+        status: Callable[[], dict[str, Any]] | None = None,
+        status_interval_s: float = 15.0,
     ) -> None:
         self.endpoint = url.rstrip("/") + "/api/v1/ingest"
+        self.status_endpoint = url.rstrip("/") + "/api/v1/agent-status"
+        self.status = status
+        self.status_interval_s = status_interval_s
         self.site, self.agent = site, agent
         self.outbox = outbox
         self.clock = clock
@@ -35,25 +50,40 @@ class HttpUplink:
         self.last_error: str | None = None
 
     async def run(self) -> None:
-        backoff = Backoff()
         try:
-            while True:
-                batches = await asyncio.to_thread(self.outbox.pending, limit=20)
-                if not batches:
-                    await self.outbox.wait_changed(1.0)
-                    continue
-                try:
-                    for batch in batches:
-                        await self._send(batch.seq, batch.readings_json)
-                    backoff.reset()
-                except (httpx.HTTPError, RejectedBatch, _Retry) as exc:
-                    self.connected = False
-                    self.last_error = str(exc) or type(exc).__name__
-                    delay = backoff.next_delay()
-                    log.warning("uplink: %s; retrying in %.1f s", self.last_error, delay)
-                    await self.clock.sleep(delay)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._deliver())
+                if self.status is not None:
+                    group.create_task(self._report_status())
         finally:
             await self._client.aclose()
+
+    async def _report_status(self) -> None:
+        assert self.status is not None
+        while True:
+            try:
+                await self._client.post(self.status_endpoint, json={"state": "online", **self.status()})
+            except httpx.HTTPError as exc:
+                log.debug("uplink: status report failed: %s", exc)
+            await self.clock.sleep(self.status_interval_s)
+
+    async def _deliver(self) -> None:
+        backoff = Backoff()
+        while True:
+            batches = await asyncio.to_thread(self.outbox.pending, limit=20)
+            if not batches:
+                await self.outbox.wait_changed(1.0)
+                continue
+            try:
+                for batch in batches:
+                    await self._send(batch.seq, batch.readings_json)
+                backoff.reset()
+            except (httpx.HTTPError, RejectedBatch, _Retry) as exc:
+                self.connected = False
+                self.last_error = str(exc) or type(exc).__name__
+                delay = backoff.next_delay()
+                log.warning("uplink: %s; retrying in %.1f s", self.last_error, delay)
+                await self.clock.sleep(delay)
 
     async def _send(self, seq: int, readings_json: str) -> None:
         body = encode_envelope(self.site, self.agent, seq, self.clock.now_ms(), readings_json)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import server.delivery.models  # noqa: F401  (the delivery branch's tables)
+import server.health.models  # noqa: F401
 from server.db.models import Base
 
 config = context.config

@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from server.db.models import Agent, Alert, IngestedBatch, Latest, ReadingRow, Sensor
+from server.delivery.models import DeliveryGap
 from server.deps import SessionDep, StaffDep
 
 router = APIRouter(tags=["monitoring"])
@@ -38,6 +39,28 @@ class ReadingOut(BaseModel):
     ts: int
     interval_s: float | None
     flags: list[str]
+
+
+class GapOut(BaseModel):
+    agent: str
+    first_seq: int
+    last_seq: int
+    after_ts: int | None
+    before_ts: int | None
+
+
+class Coverage(BaseModel):
+    """Whether the server holds everything the sensor's agent sent for the period: batches known to be missing
+    (the gap ledger) whose time range overlaps the period are listed."""
+
+    complete: bool
+    gaps: list[GapOut]
+
+
+class ReadingsOut(BaseModel):
+    sensor: str
+    readings: list[ReadingOut]
+    coverage: Coverage
 
 
 class AlertOut(BaseModel):
@@ -78,12 +101,14 @@ def list_sensors(request: Request, session: SessionDep, _: StaffDep) -> list[Sen
     now = request.app.state.clock()
     sensors = session.execute(
         select(Sensor.id, Sensor.name, Sensor.site, Agent.name.label("agent"))
-        .join(Agent, Agent.id == Sensor.agent_id).order_by(Sensor.site, Sensor.name)
+        .join(Agent, Agent.id == Sensor.agent_id)
+        .order_by(Sensor.site, Sensor.name)
     ).all()
     latest: dict[int, list[LatestValue]] = {}
     for row in session.execute(select(Latest).order_by(Latest.quantity)).scalars():
         latest.setdefault(row.sensor_id, []).append(
-            LatestValue(quantity=row.quantity, value=row.value, unit=row.unit, ts=row.ts, flags=_flags(row.flags)))
+            LatestValue(quantity=row.quantity, value=row.value, unit=row.unit, ts=row.ts, flags=_flags(row.flags))
+        )
     alerting = set(session.execute(select(Alert.sensor_id).where(Alert.state != "resolved")).scalars())
     out = []
     for s in sensors:
@@ -103,10 +128,11 @@ def list_readings(
     since: Annotated[int | None, Query(description="ms since the epoch, inclusive")] = None,
     until: Annotated[int | None, Query(description="ms since the epoch, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
-) -> list[ReadingOut]:
-    sensor_ids = session.execute(select(Sensor.id).where(Sensor.name == sensor)).scalars().all()
-    if not sensor_ids:
+) -> ReadingsOut:
+    found = session.execute(select(Sensor.id, Sensor.agent_id).where(Sensor.name == sensor)).all()
+    if not found:
         raise HTTPException(404, f"no sensor {sensor!r}")
+    sensor_ids = [row.id for row in found]
     q = select(ReadingRow).where(ReadingRow.sensor_id.in_(sensor_ids))
     if quantity:
         q = q.where(ReadingRow.quantity == quantity)
@@ -115,8 +141,38 @@ def list_readings(
     if until is not None:
         q = q.where(ReadingRow.ts < until)
     rows = session.execute(q.order_by(ReadingRow.ts, ReadingRow.id).limit(limit)).scalars()
-    return [ReadingOut(sensor=sensor, quantity=r.quantity, value=r.value, unit=r.unit, ts=r.ts,
-                       interval_s=r.interval_s, flags=_flags(r.flags)) for r in rows]
+    readings = [
+        ReadingOut(
+            sensor=sensor,
+            quantity=r.quantity,
+            value=r.value,
+            unit=r.unit,
+            ts=r.ts,
+            interval_s=r.interval_s,
+            flags=_flags(r.flags),
+        )
+        for r in rows
+    ]
+    return ReadingsOut(
+        sensor=sensor, readings=readings, coverage=_coverage(session, {r.agent_id for r in found}, since, until)
+    )
+
+
+def _coverage(session: SessionDep, agent_ids: set[int], since: int | None, until: int | None) -> Coverage:
+    q = (
+        select(DeliveryGap, Agent.name)
+        .join(Agent, Agent.id == DeliveryGap.agent_id)
+        .where(DeliveryGap.agent_id.in_(agent_ids))
+    )
+    if since is not None:  # a gap overlaps [since, until) unless it ends before or starts after it
+        q = q.where(or_(DeliveryGap.before_ts.is_(None), DeliveryGap.before_ts >= since))
+    if until is not None:
+        q = q.where(or_(DeliveryGap.after_ts.is_(None), DeliveryGap.after_ts < until))
+    gaps = [
+        GapOut(agent=name, first_seq=g.first_seq, last_seq=g.last_seq, after_ts=g.after_ts, before_ts=g.before_ts)
+        for g, name in session.execute(q.order_by(DeliveryGap.first_seq)).all()
+    ]
+    return Coverage(complete=not gaps, gaps=gaps)
 
 
 @router.get("/alerts", summary="Alerts, newest first")
@@ -133,9 +189,21 @@ def list_alerts(
         q = q.where(Alert.state == "resolved")
     rows = session.execute(q.order_by(Alert.opened_ts.desc(), Alert.id.desc()).limit(limit)).all()
     return [
-        AlertOut(id=a.id, rule=a.rule_id, sensor=name, quantity=a.quantity, severity=a.severity, state=a.state,
-                 message=a.message, threshold=a.threshold, unit=a.unit, opened_ts=a.opened_ts,
-                 trigger_value=a.trigger_value, worst_value=a.worst_value, resolved_ts=a.resolved_ts)
+        AlertOut(
+            id=a.id,
+            rule=a.rule_id,
+            sensor=name,
+            quantity=a.quantity,
+            severity=a.severity,
+            state=a.state,
+            message=a.message,
+            threshold=a.threshold,
+            unit=a.unit,
+            opened_ts=a.opened_ts,
+            trigger_value=a.trigger_value,
+            worst_value=a.worst_value,
+            resolved_ts=a.resolved_ts,
+        )
         for a, name in rows
     ]
 

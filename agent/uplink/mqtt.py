@@ -1,0 +1,162 @@
+"""MQTT uplink (MQTT 5, QoS 1, persistent session): the only agent module that speaks MQTT to the server.
+
+Topics (DESIGN §4.3): batches to `hazmon/v1/{site}/{agent}/batch`; the server's `{"acked_seq": N}` arrives on
+`.../ack`; the retained `.../status` says online (and the Last Will says offline). Up to `window` batches are in
+flight at once; one not acknowledged within `ack_timeout_s` is sent again (the server's ingest is idempotent).
+A broker PUBACK deletes nothing: only the server's ack does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from agent.backoff import Backoff
+from agent.clock import Clock
+from agent.config import MqttUplinkConfig
+from agent.outbox import Outbox
+from exposure.batch import encode_envelope
+
+log = logging.getLogger(__name__)
+
+
+def topic(site: str, agent: str, leaf: str) -> str:
+    return f"hazmon/v1/{site}/{agent}/{leaf}"
+
+
+class MqttUplink:
+    def __init__(
+        self,
+        config: MqttUplinkConfig,
+        *,
+        site: str,
+        agent: str,
+        outbox: Outbox,
+        clock: Clock,
+        status: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.config = config
+        self.site, self.agent = site, agent
+        self.outbox = outbox
+        self.clock = clock
+        self.status = status
+        url = urlsplit(config.url)
+        self.host = url.hostname or "127.0.0.1"
+        self.tls = url.scheme == "mqtts"
+        self.port = url.port or (8883 if self.tls else 1883)
+        self.connected = False
+        self.sent_batches = 0
+        self.last_error: str | None = None
+        self._inflight: dict[int, float] = {}  # seq -> monotonic time sent
+
+    def _client(self) -> aiomqtt.Client:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.config.session_expiry_s
+        will = aiomqtt.Will(
+            topic(self.site, self.agent, "status"), json.dumps({"state": "offline"}).encode(), qos=1, retain=True
+        )
+        tls_context = None
+        if self.tls:
+            tls_context = ssl.create_default_context(
+                cafile=str(self.config.tls_ca_file) if self.config.tls_ca_file else None
+            )
+            if self.config.tls_insecure:
+                tls_context.check_hostname = False
+        return aiomqtt.Client(
+            self.host,
+            self.port,
+            username=self.config.username,
+            password=self.config.password,
+            identifier=self.config.client_id or f"hazmon-{self.site}-{self.agent}",
+            protocol=aiomqtt.ProtocolVersion.V5,
+            clean_start=False,
+            properties=props,
+            will=will,
+            tls_context=tls_context,
+            keepalive=30,
+            timeout=10,
+        )
+
+    async def run(self) -> None:
+        backoff = Backoff(initial_s=0.5, max_s=30.0)
+        while True:
+            try:
+                async with self._client() as client:
+                    await client.subscribe(topic(self.site, self.agent, "ack"), qos=1)
+                    self.connected = True
+                    self._inflight.clear()  # whatever was in flight is sent again: replays are harmless
+                    backoff.reset()
+                    log.info("uplink: connected to mqtt %s:%d", self.host, self.port)
+                    try:
+                        async with asyncio.TaskGroup() as group:
+                            group.create_task(self._receive_acks(client))
+                            group.create_task(self._send(client))
+                            group.create_task(self._report_status(client))
+                    except asyncio.CancelledError:
+                        await self._say_offline(client)
+                        raise
+            except* aiomqtt.MqttError as group_exc:
+                self.connected = False
+                self.last_error = str(group_exc.exceptions[0])
+                delay = backoff.next_delay()
+                log.warning("uplink: mqtt %s; reconnecting in %.1f s", self.last_error, delay)
+                await self.clock.sleep(delay)
+
+    async def _receive_acks(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            try:
+                acked = int(json.loads(message.payload)["acked_seq"])  # type: ignore[arg-type]
+            except (ValueError, KeyError, TypeError):
+                log.warning("uplink: malformed ack ignored: %r", message.payload)
+                continue
+            await self.outbox.ack_async(acked)
+            for seq in [s for s in self._inflight if s <= acked]:
+                del self._inflight[seq]
+
+    async def _send(self, client: aiomqtt.Client) -> None:
+        batch_topic = topic(self.site, self.agent, "batch")
+        while True:
+            batches = await asyncio.to_thread(self.outbox.pending, limit=self.config.window)
+            now = time.monotonic()
+            for batch in batches:
+                sent = self._inflight.get(batch.seq)
+                if sent is not None and now - sent < self.config.ack_timeout_s:
+                    continue
+                if sent is not None:
+                    log.info(
+                        "uplink: batch %d not acknowledged in %.0f s, sending again",
+                        batch.seq,
+                        self.config.ack_timeout_s,
+                    )
+                body = encode_envelope(self.site, self.agent, batch.seq, self.clock.now_ms(), batch.readings_json)
+                await client.publish(batch_topic, body, qos=1)
+                self._inflight[batch.seq] = time.monotonic()
+                self.sent_batches += 1
+            waits = [self.config.ack_timeout_s - (time.monotonic() - t) for t in self._inflight.values()]
+            await self.outbox.wait_changed(max(0.05, min([1.0, *waits])))
+
+    async def _say_offline(self, client: aiomqtt.Client) -> None:
+        """On a clean stop the broker sends no Last Will, so say it ourselves (best effort, bounded)."""
+        payload = json.dumps({"state": "offline", **self.status()}).encode()
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            await asyncio.wait_for(
+                client.publish(topic(self.site, self.agent, "status"), payload, qos=1, retain=True), 2.0
+            )
+
+    async def _report_status(self, client: aiomqtt.Client) -> None:
+        status_topic = topic(self.site, self.agent, "status")
+        while True:
+            payload = {"state": "online", **self.status()}
+            await client.publish(status_topic, json.dumps(payload).encode(), qos=1, retain=True)
+            await self.clock.sleep(self.config.status_interval_s)
