@@ -1,5 +1,8 @@
 """The durable outbox: every reading stays on disk until the server has acknowledged the batch that holds it.
 
+A `journal` remembers (seq, n_readings) of every batch written for 30 days, acknowledged or not, so the
+agent can show what it handed over.
+
 SQLite in WAL mode with synchronous=FULL: one transaction, so one fsync, per batch. Batches are numbered on write
 (DESIGN §4.2): `seq` increases by one per batch for the life of the agent and survives restarts, because the
 last seq is kept in the same transaction as the batch. Rows are deleted only by `ack(n)` (every batch <= n is
@@ -27,7 +30,15 @@ CREATE TABLE IF NOT EXISTS batches (
     readings   TEXT    NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+    seq        INTEGER PRIMARY KEY,
+    created_ms INTEGER NOT NULL,
+    n_readings INTEGER NOT NULL
+);
 """
+
+#: how long the journal remembers written batches after they were acknowledged
+JOURNAL_KEEP_MS = 30 * 24 * 3600 * 1000
 
 
 class OutboxFull(Exception):
@@ -84,6 +95,9 @@ class Outbox:
                     (seq, now_ms, len(readings), payload),
                 )
                 cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)", (seq,))
+                cur.execute(
+                    "INSERT INTO journal (seq, created_ms, n_readings) VALUES (?, ?, ?)", (seq, now_ms, len(readings))
+                )
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -110,6 +124,10 @@ class Outbox:
                     "SELECT COALESCE(SUM(n_readings), 0) FROM batches WHERE seq <= ?", (acked_seq,)
                 ).fetchone()[0]
                 cur.execute("DELETE FROM batches WHERE seq <= ?", (acked_seq,))
+                cur.execute(
+                    "DELETE FROM journal WHERE seq <= ? AND created_ms < (SELECT MAX(created_ms) FROM journal) - ?",
+                    (acked_seq, JOURNAL_KEEP_MS),
+                )
                 if acked_seq > self._meta(cur, "acked_seq"):
                     cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('acked_seq', ?)", (acked_seq,))
                 cur.execute("COMMIT")
@@ -126,6 +144,14 @@ class Outbox:
             ).fetchone()
             cur = self._db.cursor()
             return OutboxStats(n, readings, oldest, self._meta(cur, "last_seq"), self._meta(cur, "acked_seq"))
+
+    def journal(self) -> list[tuple[int, int, int]]:
+        """(seq, created_ms, n_readings) of every batch written in the last 30 days, acknowledged or not: what
+        the agent can prove it handed to the outbox."""
+        with self._lock:
+            return [
+                tuple(row) for row in self._db.execute("SELECT seq, created_ms, n_readings FROM journal ORDER BY seq")
+            ]
 
     def has_room(self, n: int) -> bool:
         return self._readings + n <= self.max_readings

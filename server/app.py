@@ -14,7 +14,8 @@ from server.counters import Counters
 from server.db.session import make_engine, make_sessionmaker, upgrade
 from server.delivery import routes as delivery_routes
 from server.delivery.background import background_tasks
-from server.routes import auth, ingest, monitoring
+from server.health.routes import router as health_router
+from server.routes import alerts, auth, edge_alarms, incidents, ingest, monitoring
 from server.rules import load_rules
 from server.settings import Settings
 
@@ -36,7 +37,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         try:
-            async with background_tasks(app, settings):
+            async with alerts.alerting_tasks(app), background_tasks(app, settings):
                 yield
         finally:
             engine.dispose()
@@ -51,18 +52,29 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     app.state.clock = clock
     app.state.rules = rules
     app.state.counters = Counters()
+    alerts.setup_alerting(app, settings)  # notify settings and emergency plans are validated here
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(ingest.router)
     api.include_router(auth.router)
     api.include_router(monitoring.router)
+    for router in (alerts.router, incidents.router, edge_alarms.router):
+        api.include_router(router)
     api.include_router(delivery_routes.router)
+    api.include_router(health_router)
 
-    @api.get("/health", tags=["health"], summary="Liveness (public)")
+    @api.get("/health", tags=["health"], summary="Liveness and the state of the optional links (public)")
     def health() -> dict[str, str]:
-        return {"status": "ok"}
+        mqtt = getattr(app.state, "mqtt_ingest", None)
+        influx = getattr(app.state, "influx", None)
+        return {
+            "status": "ok",
+            "mqtt": "off" if mqtt is None else ("connected" if mqtt.connected.is_set() else "disconnected"),
+            "influxdb": "off" if influx is None else ("ok" if influx.healthy else "failing"),
+        }
 
     app.include_router(api)
+    app.include_router(incidents.pages)  # /alerts, /incident, the report page and the public muster link
     page = (files("server") / "web" / "index.html").read_text(encoding="utf-8")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
