@@ -24,6 +24,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.winsen",
     "plugins.serial_lines",
     "plugins.modbus",
+    "plugins.mqtt_input",
 )
 
 

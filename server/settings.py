@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir, description="where the SQLite database lives")
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in data_dir")
     rules_file: Path | None = Field(default=None, description="alert rules (TOML); default: built-in rules")
+    notify_file: Path | None = Field(default=None, description="notification policies, contact groups (TOML)")
+    emergency_dir: Path | None = Field(default=None, description="emergency plans (*.toml), e.g. config/emergency")
+    secret_key: str = Field(default="", description="signs muster links; default: generated in data_dir")
     mqtt_url: str = Field(default="", pattern=r"^(mqtts?://[^/]+)?$", description="MQTT ingest; off when empty")
     mqtt_shared_group: str = Field(default="", description="MQTT 5 shared subscription group for replicas")
     mqtt_client_id: str = ""

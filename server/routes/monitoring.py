@@ -175,39 +175,6 @@ def _coverage(session: SessionDep, agent_ids: set[int], since: int | None, until
     return Coverage(complete=not gaps, gaps=gaps)
 
 
-@router.get("/alerts", summary="Alerts, newest first")
-def list_alerts(
-    session: SessionDep,
-    _: StaffDep,
-    state: Annotated[Literal["open", "resolved", "all"], Query()] = "all",
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
-) -> list[AlertOut]:
-    q = select(Alert, Sensor.name).join(Sensor, Sensor.id == Alert.sensor_id)
-    if state == "open":
-        q = q.where(Alert.state != "resolved")
-    elif state == "resolved":
-        q = q.where(Alert.state == "resolved")
-    rows = session.execute(q.order_by(Alert.opened_ts.desc(), Alert.id.desc()).limit(limit)).all()
-    return [
-        AlertOut(
-            id=a.id,
-            rule=a.rule_id,
-            sensor=name,
-            quantity=a.quantity,
-            severity=a.severity,
-            state=a.state,
-            message=a.message,
-            threshold=a.threshold,
-            unit=a.unit,
-            opened_ts=a.opened_ts,
-            trigger_value=a.trigger_value,
-            worst_value=a.worst_value,
-            resolved_ts=a.resolved_ts,
-        )
-        for a, name in rows
-    ]
-
-
 @router.get("/status", summary="Counts of what is stored, and what was refused")
 def server_status(request: Request, session: SessionDep, _: StaffDep) -> StatusOut:
     def count(q) -> int:  # type: ignore[no-untyped-def]

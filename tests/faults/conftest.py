@@ -117,8 +117,11 @@ class Influxd(Proc):
         return f"http://127.0.0.1:{self.port}/hazmon"
 
     def count(self, measurement: str = "readings") -> int:
-        r = httpx.get(f"http://127.0.0.1:{self.port}/query",
-                      params={"db": "hazmon", "q": f'SELECT count("value") FROM "{measurement}"'}, timeout=10)
+        r = httpx.get(
+            f"http://127.0.0.1:{self.port}/query",
+            params={"db": "hazmon", "q": f'SELECT count("value") FROM "{measurement}"'},
+            timeout=10,
+        )
         series = r.json()["results"][0].get("series")
         return int(series[0]["values"][0][1]) if series else 0
 
@@ -129,16 +132,23 @@ HAZMON = [sys.executable, "-m", "hazmon"]
 class Server(Proc):
     def __init__(self, directory: Path, *, mqtt_url: str = "", influx_url: str = "") -> None:
         self.port = free_port()
-        self.env = {**os.environ, "HAZMON_DATA_DIR": str(directory / "server"), "HAZMON_PORT": str(self.port),
-                    "HAZMON_MQTT_URL": mqtt_url, "HAZMON_INFLUX_URL": influx_url, "HAZMON_LOG_LEVEL": "warning"}
+        self.env = {
+            **os.environ,
+            "HAZMON_DATA_DIR": str(directory / "server"),
+            "HAZMON_PORT": str(self.port),
+            "HAZMON_MQTT_URL": mqtt_url,
+            "HAZMON_INFLUX_URL": influx_url,
+            "HAZMON_LOG_LEVEL": "warning",
+        }
         self.env.pop("HAZMON_DATABASE_URL", None)
         super().__init__("server", [*HAZMON, "server", "run"], env=self.env, log=directory / "server.log")
         self.url = f"http://127.0.0.1:{self.port}"
         self._admin: str | None = None
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
-        return subprocess.run([*HAZMON, "server", *args], env=self.env, input=stdin, check=True,
-                              capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            [*HAZMON, "server", *args], env=self.env, input=stdin, check=True, capture_output=True, text=True
+        ).stdout.strip()
 
     def start(self) -> None:
         super().start()
@@ -159,8 +169,12 @@ class Server(Proc):
         return self._admin
 
     def get(self, path: str, **params: object) -> object:
-        r = httpx.get(f"{self.url}/api/v1{path}", params=params,
-                      headers={"Authorization": f"Bearer {self.admin_token()}"}, timeout=30)
+        r = httpx.get(
+            f"{self.url}/api/v1{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {self.admin_token()}"},
+            timeout=30,
+        )
         r.raise_for_status()
         return r.json()
 
@@ -179,8 +193,16 @@ class Server(Proc):
 
 
 class AgentProc(Proc):
-    def __init__(self, directory: Path, server: Server, *, uplink: str, mqtt_url: str = "",
-                 samples: int = 200, interval_s: float = 0.05) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        server: Server,
+        *,
+        uplink: str,
+        mqtt_url: str = "",
+        samples: int = 200,
+        interval_s: float = 0.05,
+    ) -> None:
         token = server.cli("agent-token", "create", "--site", "faults", "--agent", "gw-1")
         if uplink == "mqtt":
             up = f'type = "mqtt"\nurl = "{mqtt_url}"\nack_timeout_s = 5.0\nstatus_interval_s = 2.0\n'
@@ -213,8 +235,12 @@ class AgentProc(Proc):
             written = db.execute("SELECT COALESCE(SUM(n_readings), 0), COALESCE(MAX(seq), 0) FROM journal").fetchone()
         finally:
             db.close()
-        return {"pending_batches": batches, "pending_readings": readings, "written_readings": written[0],
-                "last_seq": written[1]}
+        return {
+            "pending_batches": batches,
+            "pending_readings": readings,
+            "written_readings": written[0],
+            "last_seq": written[1],
+        }
 
     def journal(self) -> dict[int, int]:
         import sqlite3

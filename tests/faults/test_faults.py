@@ -29,8 +29,11 @@ def assert_complete(server: Server, agent: AgentProc, *, expected: int | None, d
     """Wait until the agent's outbox is empty, then: stored == produced, no duplicates, no gaps."""
     try:
         if expected is not None:
-            wait_until(lambda: agent.outbox()["written_readings"] >= expected, timeout=120,
-                       what=f"the simulator to produce its {expected} readings")
+            wait_until(
+                lambda: agent.outbox()["written_readings"] >= expected,
+                timeout=120,
+                what=f"the simulator to produce its {expected} readings",
+            )
         wait_until(lambda: agent.outbox()["pending_batches"] == 0, timeout=120, what="the outbox to drain")
         stored = server.stored(agent.sensors)
         dupes = [k for k, n in Counter(stored).items() if n > 1]
@@ -113,8 +116,11 @@ def test_agent_sigkill_mid_batch_loses_and_duplicates_nothing(tmp_path: Path, pr
     wait_until(lambda: agent.outbox()["last_seq"] >= 5, timeout=60, what="batches to be written")
     agent.kill()
     agent.start()  # the simulator starts again: more readings, new batches, seq continues
-    wait_until(lambda: not agent.running() or agent.outbox()["written_readings"] >= agent.expected,
-               timeout=60, what="the restarted agent to produce")
+    wait_until(
+        lambda: not agent.running() or agent.outbox()["written_readings"] >= agent.expected,
+        timeout=60,
+        what="the restarted agent to produce",
+    )
     assert_complete(server, agent, expected=None, directory=tmp_path)
     journal = agent.journal()
     assert sorted(journal) == list(range(1, max(journal) + 1)), "seq continued across the restart without a hole"
@@ -152,12 +158,15 @@ def test_influxdb_outage_loses_and_duplicates_nothing(tmp_path: Path, procs: lis
     wait_until(lambda: len(server.stored(agent.sensors)) > before, timeout=30, what="ingest to go on")
     influx.start()
     run_to_completion(agent, server, tmp_path)
-    wait_until(lambda: influx.count() == agent.expected, timeout=60,
-               what=f"InfluxDB to hold all {agent.expected} points")
+    wait_until(
+        lambda: influx.count() == agent.expected, timeout=60, what=f"InfluxDB to hold all {agent.expected} points"
+    )
 
 
 def _batch(seq: int, start_ms: int) -> Batch:
-    readings = tuple(Reading("raw-1", "co", float(seq * 10 + i), "ppm", start_ms + seq * 1000 + i * 10) for i in range(5))
+    readings = tuple(
+        Reading("raw-1", "co", float(seq * 10 + i), "ppm", start_ms + seq * 1000 + i * 10) for i in range(5)
+    )
     return Batch("faults", "raw", seq, start_ms, readings)
 
 
