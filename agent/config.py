@@ -165,13 +165,13 @@ class _KeyLocator:
         best = 1
         path = [p for p in loc]
         for n, line in enumerate(self.lines, start=1):
-            s = line.strip()
+            s = line.split("#", 1)[0].strip() if line.lstrip().startswith("[") else line.strip()
             if s.startswith("[["):
-                name = tuple(s.strip("[] ").split("."))
+                name = tuple(p.strip() for p in s.strip("[] ").split("."))
                 counts[name] = counts.get(name, -1) + 1
                 table = [*name, counts[name]]
             elif s.startswith("["):
-                table = list(s.strip("[] ").split("."))
+                table = [p.strip() for p in s.strip("[] ").split(".")]
             elif "=" in s and not s.startswith("#"):
                 key = s.split("=", 1)[0].strip().strip('"')
                 full = [*table, *key.split(".")]
