@@ -22,8 +22,11 @@ from server.counters import Counters
 from server.db.models import Agent, IngestedBatch, Latest, ReadingRow, Sensor
 from server.delivery.ledger import record_batch
 from server.delivery.rollups import add_to_rollups
+from server.health.exposure_records import mark_stale
 from server.rules import RuleSet
 
+#: readings older than this on arrival may change exposure records already computed
+BACKFILL_MS = 60_000
 #: a reading whose timestamp is older than this when it arrives is flagged `late`
 LATE_AFTER_MS = 15 * 60 * 1000
 
@@ -165,6 +168,7 @@ def _store(
         )
         _update_latest(session, readings, sensor_ids)
         add_to_rollups(session, readings, sensor_ids)
+        _recompute_exposure_after_backfill(session, readings, sensor_ids, now_ms)
     opened, resolved = evaluate_thresholds(session, readings, sensor_ids, rules)
     session.add(
         IngestedBatch(
@@ -177,6 +181,17 @@ def _store(
         session, agent, seq=batch.seq, min_ts=min(ts, default=None), max_ts=max(ts, default=None), now_ms=now_ms
     )
     return IngestResult(agent.acked_seq, False, len(readings), opened, resolved)
+
+
+def _recompute_exposure_after_backfill(
+    session: Session, readings: tuple[Reading, ...], sensor_ids: dict[str, int], now_ms: int
+) -> None:
+    """Readings older than a minute may fall in a shift whose exposure record is already computed: mark those
+    records stale (in this transaction) so that a new version is computed, the old one kept."""
+    old = [r for r in readings if r.ts < now_ms - BACKFILL_MS]
+    if old:
+        mark_stale(session, sorted({sensor_ids[r.sensor] for r in old}), min(r.ts for r in old),
+                   max(r.ts for r in old), now_ms=now_ms)
 
 
 def _sensor_ids(session: Session, agent: Agent, names: set[str], now_ms: int) -> dict[str, int]:

@@ -1,0 +1,66 @@
+"""A worker's file as JSON (the whole file) and as CSV (one part: exposure, exams, assignments or events).
+The same data always give the same bytes: keys sorted, rows in a fixed order, no time of export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Literal
+
+from server.health.schemas import FileOut
+
+CsvPart = Literal["exposure", "exams", "assignments", "events"]
+
+_EXPOSURE_COLS = ("record_id", "version", "shift_start_ms", "shift_end_ms", "substance", "quantity", "unit", "source",
+                  "presence_s", "twa", "lex_8h", "dose_percent", "dose_criterion", "stel_max", "peak", "ratio",
+                  "verdict", "exposure_class", "limit_value", "limit_unit", "limit_source", "coverage", "gaps",
+                  "flagged_excluded", "sensors", "computed_ms")
+
+
+def to_json(f: FileOut) -> bytes:
+    body = f.model_dump(mode="json", by_alias=True)
+    return (json.dumps(body, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None else repr(float(v))
+
+
+def to_csv(f: FileOut, part: CsvPart = "exposure") -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if part == "exposure":
+        w.writerow(("employee_no", *_EXPOSURE_COLS))
+        for r in f.exposure_records:
+            gaps = ";".join(f"{g.start_ms}-{g.end_ms}:{g.reason}" for g in r.gaps)
+            sensors = ";".join(f"{s.sensor}({s.role},{s.calibration},flagged={s.flagged})" for s in r.sensors)
+            w.writerow((f.worker.employee_no, r.id, r.version, r.shift_start_ms, r.shift_end_ms, r.substance,
+                        r.quantity, r.unit, r.source, _num(r.presence_s), _num(r.twa), _num(r.lex_8h),
+                        _num(r.dose_percent), r.dose_criterion or "", _num(r.stel_max), _num(r.peak), _num(r.ratio),
+                        r.verdict, r.exposure_class or "", _num(r.limit.value if r.limit else None),
+                        r.limit.unit if r.limit else "", (r.limit.source or "") if r.limit else "", _num(r.coverage),
+                        gaps, r.flagged_excluded, sensors, r.computed_ms))
+    elif part == "exams":
+        w.writerow(("employee_no", "exam_id", "exam_type", "hazard", "status", "due_date", "exam_date", "outcome",
+                    "findings", "examiner", "reason", "attachments"))
+        for e in f.exams or []:
+            w.writerow((f.worker.employee_no, e.id, e.exam_type, e.hazard or "", e.status, e.due_date or "",
+                        e.exam_date or "", e.outcome or "", e.findings or "", e.examiner or "", e.reason,
+                        ";".join(a.filename for a in e.attachments)))
+    elif part == "assignments":
+        w.writerow(("employee_no", "assignment_id", "zone", "post", "start_ms", "end_ms", "shift_start_ms",
+                    "shift_end_ms", "source"))
+        for a in f.assignments:
+            w.writerow((f.worker.employee_no, a.id, a.zone, a.post or "", a.start_ms, a.end_ms, a.shift_start_ms,
+                        a.shift_end_ms, a.source))
+    else:
+        w.writerow(("employee_no", "alert_id", "rule", "zone", "via", "sensor", "quantity", "severity", "state",
+                    "opened_ts", "end_ts", "present_from_ms", "present_until_ms", "threshold", "unit",
+                    "worst_value", "history"))
+        for e in f.events:
+            w.writerow((f.worker.employee_no, e.alert_id, e.rule, e.zone or "", e.via, e.sensor, e.quantity,
+                        e.severity, e.state, e.opened_ts, e.end_ts, e.present_from_ms, e.present_until_ms,
+                        _num(e.threshold), e.unit, _num(e.worst_value),
+                        ";".join(f"{h.ts_ms}:{h.action}:{h.actor}" for h in e.history)))
+    return buf.getvalue()

@@ -1,0 +1,220 @@
+"""PDF documents: a worker's file (with exposure charts) and a zone's monthly monitoring report.
+
+reportlab with `invariant=1` and fixed metadata: the same data always give byte-identical documents (no time of
+export is printed; the file says "data as of" its newest computation). Text that is not Latin-1 (Chinese names)
+is set in reportlab's built-in CID font STSong-Light.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing, Line, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from server.health.schemas import ExposureRecordOut, FileOut
+from server.health.zone_report import ZoneMonth
+
+_CJK = "STSong-Light"
+
+
+def _fonts() -> None:
+    if _CJK not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(_CJK))
+
+
+def _t(text: object) -> str:
+    """Escaped paragraph text; non-Latin-1 text in the CJK font."""
+    s = escape("" if text is None else str(text))
+    try:
+        s.encode("latin-1")
+    except UnicodeEncodeError:
+        return f'<font name="{_CJK}">{s}</font>'
+    return s
+
+
+def _n(v: float | None, digits: int = 3) -> str:
+    return "-" if v is None else f"{v:.{digits}g}" if abs(v) < 1000 else f"{v:.0f}"
+
+
+def _when(ms: int | None, tz: ZoneInfo) -> str:
+    if ms is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ms / 1000, tz=tz).strftime("%Y-%m-%d %H:%M")
+
+
+class _Doc:
+    def __init__(self, title: str, *, wide: bool = False) -> None:
+        _fonts()
+        self.buf = io.BytesIO()
+        size = landscape(A4) if wide else A4
+        self.doc = SimpleDocTemplate(self.buf, pagesize=size, invariant=1, title=title, author="hazmon",
+                                     creator="hazmon", producer="hazmon", subject=title,
+                                     leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=12 * mm)
+        self.styles = getSampleStyleSheet()
+        self.story: list[Flowable] = []
+        self.width = size[0] - 24 * mm
+
+    def h(self, text: str, level: int = 1) -> None:
+        self.story.append(Paragraph(_t(text), self.styles["Title" if level == 0 else f"Heading{level}"]))
+
+    def p(self, text: str, *, raw: bool = False) -> None:
+        self.story.append(Paragraph(text if raw else _t(text), self.styles["BodyText"]))
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float] | None = None,
+              size: float = 7.0) -> None:
+        style = self.styles["BodyText"].clone("cell", fontSize=size, leading=size + 1.5)
+        data = [[Paragraph(f"<b>{_t(h)}</b>", style) for h in header]]
+        data += [[Paragraph(_t(c), style) for c in row] for row in rows]
+        t = Table(data, colWidths=widths, repeatRows=1)
+        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        self.story.append(t)
+        self.story.append(Spacer(1, 4 * mm))
+
+    def build(self) -> bytes:
+        self.doc.build(self.story)
+        return self.buf.getvalue()
+
+
+def _value(r: ExposureRecordOut) -> tuple[float | None, str]:
+    return (r.lex_8h, "LEX,8h") if r.lex_8h is not None or r.quantity == "laeq" else (r.twa, "TWA 8h")
+
+
+def _bar_chart(title: str, labels: Sequence[str], values: Sequence[float], limit: float | None, unit: str,
+               width: float) -> Drawing:
+    d = Drawing(width, 150)
+    d.add(String(0, 138, f"{title} ({unit})", fontName="Helvetica-Bold", fontSize=8))
+    c = VerticalBarChart()
+    c.x, c.y, c.width, c.height = 35, 30, width - 50, 100
+    c.data = [list(values)]
+    c.categoryAxis.categoryNames = list(labels)
+    c.categoryAxis.labels.fontSize = 6
+    c.categoryAxis.labels.angle = 30
+    c.categoryAxis.labels.boxAnchor = "ne"
+    c.valueAxis.labels.fontSize = 6
+    top = max([*values, limit or 0.0, 1e-9])
+    c.valueAxis.valueMin = 0
+    c.valueAxis.valueMax = top * 1.15
+    c.bars[0].fillColor = colors.HexColor("#4a7ab5")
+    d.add(c)
+    if limit is not None:
+        y = c.y + c.height * limit / c.valueAxis.valueMax
+        d.add(Line(c.x, y, c.x + c.width, y, strokeColor=colors.red, strokeDashArray=[3, 2]))
+        d.add(String(c.x + c.width - 60, y + 2, f"limit {limit:g}", fontSize=6, fillColor=colors.red))
+    return d
+
+
+def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str) -> bytes:
+    w = f.worker
+    doc = _Doc(f"Occupational health file {w.employee_no}", wide=True)
+    doc.h(f"Occupational health file: {w.employee_no}", 0)
+    doc.table(["Employee no", "Name", "Department", "Job / post", "Status", "Hired", "Left"],
+              [[w.employee_no, w.name, w.department, w.job, w.status, w.hire_date or "-", w.leave_date or "-"]])
+    doc.p(f"Data as of {_when(f.data_as_of_ms, tz)} ({tz.key}). Limits: jurisdiction profile {profile}. "
+          "Each exposure figure is the presence-weighted combination of the zone or personal series; coverage is the "
+          "fraction of the shift with valid data; flagged readings are excluded and counted.")
+
+    doc.h("Job history (assignments)", 2)
+    doc.table(["From", "To", "Zone", "Post", "Shift", "Source"],
+              [[_when(a.start_ms, tz), _when(a.end_ms, tz), a.zone, a.post or "-",
+                f"{_when(a.shift_start_ms, tz)} - {_when(a.shift_end_ms, tz)}", a.source] for a in f.assignments]
+              or [["-", "-", "-", "-", "-", "-"]])
+    if f.personal_sensors:
+        doc.table(["Personal sensor", "From", "To"],
+                  [[p.sensor, _when(p.start_ms, tz), _when(p.end_ms, tz)] for p in f.personal_sensors])
+
+    doc.h("Exposure records", 2)
+    rows = []
+    for r in f.exposure_records:
+        value, metric = _value(r)
+        lim = f"{r.limit.value:g} {r.limit.unit} {r.limit.source or ''}" if r.limit else "no limit"
+        sensors = ", ".join(f"{s.sensor} ({s.role}; calibration {s.calibration})" for s in r.sensors) or "none"
+        rows.append([_when(r.shift_start_ms, tz), r.substance, f"{metric} {_n(value, 4)} {r.unit}",
+                     _n(r.stel_max, 4), _n(r.peak, 4), _n(r.ratio, 3), lim, r.exposure_class or "-",
+                     f"{r.coverage * 100:.1f} %", r.flagged_excluded, r.verdict, f"v{r.version}", sensors])
+    doc.table(["Shift", "Hazard", "Exposure", "STEL max", "Peak", "Ratio", "Limit (source)", "Class", "Coverage",
+               "Flagged excl.", "Verdict", "Ver.", "Sensors"], rows or [["-"] * 13],
+              widths=[22 * mm, 16 * mm, 28 * mm, 14 * mm, 12 * mm, 11 * mm, 50 * mm, 11 * mm, 15 * mm, 12 * mm,
+                      15 * mm, 9 * mm, 58 * mm])
+    gaps = [[_when(r.shift_start_ms, tz), r.substance, _when(g.start_ms, tz), _when(g.end_ms, tz), g.reason,
+             f"{(g.end_ms - g.start_ms) / 60000:.1f} min"] for r in f.exposure_records for g in r.gaps]
+    if gaps:
+        doc.h("Gaps in the records", 3)
+        doc.table(["Shift", "Hazard", "From", "To", "Reason", "Length"], gaps)
+
+    for substance in sorted({r.substance for r in f.exposure_records}):
+        rs = [r for r in f.exposure_records if r.substance == substance]
+        pts = [(r, _value(r)[0]) for r in rs]
+        pts = [(r, v) for r, v in pts if v is not None]
+        if not pts:
+            continue
+        metric = _value(rs[0])[1]
+        labels = [_when(r.shift_start_ms, tz)[:10] for r, _ in pts]
+        doc.story.append(_bar_chart(f"{substance}: {metric} per shift", labels, [v for _, v in pts],
+                                    rs[-1].limit.value if rs[-1].limit else None, rs[0].unit,
+                                    doc.width * 0.6))
+
+    doc.h("Linked alerts", 2)
+    doc.table(["Alert", "Rule", "Zone / via", "Sensor", "Opened", "Ended", "Present", "Worst", "History"],
+              [[e.alert_id, e.rule, f"{e.zone or '-'} / {e.via}", e.sensor, _when(e.opened_ts, tz),
+                _when(e.end_ts, tz), f"{_when(e.present_from_ms, tz)} - {_when(e.present_until_ms, tz)}",
+                f"{e.worst_value:g} {e.unit} (threshold {e.threshold:g})",
+                "; ".join(f"{_when(h.ts_ms, tz)} {h.action} by {h.actor}" for h in e.history)]
+               for e in f.events] or [["-"] * 9])
+
+    doc.h("Health surveillance exams", 2)
+    if f.exams is None:
+        doc.p("Medical exam results are withheld for this reader's role.")
+    else:
+        doc.table(["Exam", "Type", "Hazard", "Status", "Due", "Done", "Outcome", "Findings", "Attachments"],
+                  [[e.id, e.exam_type, e.hazard or "-", e.status, e.due_date or "-", e.exam_date or "-",
+                    e.outcome or "-", e.findings or "-", ", ".join(a.filename for a in e.attachments) or "-"]
+                   for e in f.exams] or [["-"] * 9])
+    return doc.build()
+
+
+def zone_pdf(z: ZoneMonth, *, tz: ZoneInfo) -> bytes:
+    doc = _Doc(f"Monthly monitoring report {z.zone_code} {z.month}", wide=True)
+    doc.h(f"Monthly monitoring report: zone {z.zone_code}, {z.month}", 0)
+    doc.p(f"{z.zone_name} (site {z.site or '-'}); days in {z.timezone}; limits profile {z.profile}. "
+          f"Sensors: {', '.join(z.sensors) or 'none'}. Workers assigned this month: {z.workers_assigned}.")
+    for h in z.hazards:
+        doc.h(f"{h.substance} ({h.quantity}, {h.unit})", 2)
+        doc.table(["Day", "Mean over valid time", "Highest 15-min", "Highest", "Coverage", "Flagged excl."],
+                  [[d.day.isoformat(), _n(d.mean, 4), _n(d.stel_max, 4), _n(d.peak, 4), f"{d.coverage * 100:.1f} %",
+                    d.flagged] for d in h.days])
+        chart = HorizontalLineChart()
+        drawing = Drawing(doc.width * 0.7, 150)
+        drawing.add(String(0, 138, f"{h.substance}: daily mean and highest ({h.unit})", fontName="Helvetica-Bold",
+                           fontSize=8))
+        chart.x, chart.y, chart.width, chart.height = 35, 25, doc.width * 0.7 - 50, 100
+        chart.data = [[d.mean or 0.0 for d in h.days], [d.peak or 0.0 for d in h.days]]
+        chart.categoryAxis.categoryNames = [str(d.day.day) for d in h.days]
+        chart.categoryAxis.labels.fontSize = 6
+        chart.valueAxis.labels.fontSize = 6
+        chart.valueAxis.valueMin = 0
+        chart.lines[0].strokeColor = colors.HexColor("#4a7ab5")
+        chart.lines[1].strokeColor = colors.red
+        drawing.add(chart)
+        doc.story.append(drawing)
+    doc.h("Alerts", 2)
+    doc.table(["Alert", "Rule", "Sensor", "Severity", "Opened", "Resolved", "Worst"],
+              [[a.alert_id, a.rule, a.sensor, a.severity, _when(a.opened_ts, tz), _when(a.resolved_ts, tz),
+                f"{a.worst_value:g} {a.unit}"] for a in z.alerts] or [["-"] * 7])
+    doc.h("Workers' exposure records (current versions, counts)", 2)
+    doc.table(["Hazard", "Verdict", "Worker-shifts"], [list(r) for r in z.records_by_verdict] or [["-", "-", "-"]])
+    return doc.build()

@@ -1,0 +1,223 @@
+"""SQLAlchemy models of workers' occupational health files. The schema is owned by migration 0003 (branch
+"health"). Times are ms since the epoch (UTC), like readings; calendar dates (hire, leave, exams) are dates.
+
+Medical data (exam results, attachments) live only in `health_exams` and `health_exam_attachments`; nothing else
+holds it, so the role rules in server/health/access.py can keep it from roles that read exposure only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.models import Base, BigInt
+
+
+class Worker(Base):
+    __tablename__ = "health_workers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_no: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    department: Mapped[str] = mapped_column(String(128), default="")
+    job: Mapped[str] = mapped_column(String(128), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | on_leave | left
+    hire_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    leave_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True,
+                                                unique=True)
+    shift_pattern_id: Mapped[int | None] = mapped_column(ForeignKey("health_shift_patterns.id"), nullable=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Zone(Base):
+    __tablename__ = "health_zones"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    site: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ZoneSensor(Base):
+    """A sensor measures a zone from start_ms (inclusive) to end_ms (exclusive; None: still there)."""
+
+    __tablename__ = "health_zone_sensors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("health_zones.id", ondelete="CASCADE"))
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id"))
+    start_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    end_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Post(Base):
+    __tablename__ = "health_posts"
+    __table_args__ = (UniqueConstraint("zone_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("health_zones.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+
+
+class Hazard(Base):
+    """A hazard present in a zone (post_id None) or at one post: a catalogue substance and the reading quantity
+    that measures it (noise/laeq, co/co, silica_crystalline/pm4 ...)."""
+
+    __tablename__ = "health_hazards"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("health_zones.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("health_posts.id", ondelete="CASCADE"), nullable=True)
+    substance: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[str] = mapped_column(String(32))
+
+
+class ShiftPattern(Base):
+    """A named shift: starts at `start` (HH:MM, local time of the health config) and lasts `hours`."""
+
+    __tablename__ = "health_shift_patterns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    start: Mapped[str] = mapped_column(String(5))
+    hours: Mapped[float] = mapped_column(Float)
+
+
+class Assignment(Base):
+    """A worker present in a zone (and at a post) for [start_ms, end_ms), within the shift
+    [shift_start_ms, shift_end_ms) that the exposure record covers."""
+
+    __tablename__ = "health_assignments"
+    __table_args__ = (Index("ix_health_assignments_worker_shift", "worker_id", "shift_start_ms"),
+                      Index("ix_health_assignments_zone_time", "zone_id", "start_ms"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("health_workers.id", ondelete="CASCADE"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("health_zones.id"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("health_posts.id"), nullable=True)
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    end_ms: Mapped[int] = mapped_column(BigInteger)
+    shift_start_ms: Mapped[int] = mapped_column(BigInteger)
+    shift_end_ms: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(64), default="api")
+
+
+class PersonalSensorAssignment(Base):
+    __tablename__ = "health_personal_sensors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("health_workers.id", ondelete="CASCADE"))
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id"))
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    end_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ShiftRun(Base):
+    """One worker-shift's computation state: computed once when the shift ends, again when marked stale."""
+
+    __tablename__ = "health_shift_runs"
+    __table_args__ = (UniqueConstraint("worker_id", "shift_start_ms", "shift_end_ms"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("health_workers.id", ondelete="CASCADE"))
+    shift_start_ms: Mapped[int] = mapped_column(BigInteger)
+    shift_end_ms: Mapped[int] = mapped_column(BigInteger)
+    computed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    stale_since_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ExposureRecord(Base):
+    """Per worker, shift and hazard; versioned: a recomputation adds version n+1 and supersedes n."""
+
+    __tablename__ = "health_exposure_records"
+    __table_args__ = (
+        UniqueConstraint("worker_id", "shift_start_ms", "substance", "version"),
+        Index("ix_health_exposure_worker_current", "worker_id", "superseded", "shift_start_ms"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("health_workers.id", ondelete="CASCADE"))
+    shift_start_ms: Mapped[int] = mapped_column(BigInteger)
+    shift_end_ms: Mapped[int] = mapped_column(BigInteger)
+    substance: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    computed_ms: Mapped[int] = mapped_column(BigInteger)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    profile: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # zone | personal | mixed | none
+    presence_s: Mapped[float] = mapped_column(Float)
+    twa: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lex_8h: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dose_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dose_criterion: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    stel_max: Mapped[float | None] = mapped_column(Float, nullable=True)
+    stel_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    peak: Mapped[float | None] = mapped_column(Float, nullable=True)
+    peak_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    exposure_class: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    limit_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    limit_unit: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    limit_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    limit_source: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    stel_limit_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    stel_limit_source: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    coverage: Mapped[float] = mapped_column(Float)
+    gaps_json: Mapped[str] = mapped_column(Text, default="[]")
+    sensors_json: Mapped[str] = mapped_column(Text, default="[]")
+    flagged_excluded: Mapped[int] = mapped_column(Integer, default=0)
+    details_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Exam(Base):
+    """A health-surveillance exam: scheduled (due_date) and, once done, its result. Medical data."""
+
+    __tablename__ = "health_exams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("health_workers.id", ondelete="CASCADE"))
+    exam_type: Mapped[str] = mapped_column(String(16))  # pre_placement | periodic | exit | emergency | follow_up
+    hazard: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | done | cancelled
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    exam_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    reason: Mapped[str] = mapped_column(String(256), default="")
+    trigger_record_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)  # fit | fit_with_restrictions | unfit ...
+    findings: Mapped[str | None] = mapped_column(Text, nullable=True)
+    examiner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ExamAttachment(Base):
+    __tablename__ = "health_exam_attachments"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("health_exams.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class FileDeletion(Base):
+    """The record of an audited deletion: who, when, why. The worker's data are gone; this row stays."""
+
+    __tablename__ = "health_file_deletions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_ref: Mapped[str] = mapped_column(String(64))  # "worker:<id>" (no name)
+    actor: Mapped[str] = mapped_column(String(128))
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    counts_json: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,318 @@
+"""Pydantic models at the HTTP edge: Create / Update / Out per resource, and the worker's file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+WorkerStatus = Literal["active", "on_leave", "left"]
+ExamTypeT = Literal["pre_placement", "periodic", "exit", "emergency", "follow_up"]
+ExamStatus = Literal["scheduled", "done", "cancelled"]
+
+
+class WorkerCreate(BaseModel):
+    employee_no: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=128)
+    department: str = Field(default="", max_length=128)
+    job: str = Field(default="", max_length=128)
+    status: WorkerStatus = "active"
+    hire_date: dt.date | None = None
+    leave_date: dt.date | None = None
+    user_id: int | None = None
+    shift_pattern: str | None = None
+
+
+class WorkerUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    department: str | None = Field(default=None, max_length=128)
+    job: str | None = Field(default=None, max_length=128)
+    status: WorkerStatus | None = None
+    hire_date: dt.date | None = None
+    leave_date: dt.date | None = None
+    user_id: int | None = None
+    shift_pattern: str | None = None
+
+
+class WorkerOut(BaseModel):
+    id: int
+    employee_no: str
+    name: str
+    department: str
+    job: str
+    status: str
+    hire_date: dt.date | None
+    leave_date: dt.date | None
+    user_id: int | None
+    shift_pattern: str | None
+
+
+class ZoneCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=128)
+    site: str = Field(default="", max_length=64)
+
+
+class HazardIn(BaseModel):
+    substance: str = Field(description="catalogue substance id: noise, co, silica_crystalline ...")
+    quantity: str | None = Field(default=None, description="reading quantity; default: the substance's")
+    post: str | None = Field(default=None, description="post code; none: the whole zone")
+
+
+class PostIn(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=128)
+
+
+class ZoneSensorIn(BaseModel):
+    sensor: str = Field(description="sensor name as the agent reports it")
+    site: str | None = None
+    start_ms: int = 0
+    end_ms: int | None = None
+
+
+class HazardOut(BaseModel):
+    substance: str
+    quantity: str
+    post: str | None
+
+
+class ZoneSensorOut(BaseModel):
+    sensor_id: int
+    sensor: str
+    start_ms: int
+    end_ms: int | None
+
+
+class ZoneOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    site: str
+    posts: list[PostIn]
+    hazards: list[HazardOut]
+    sensors: list[ZoneSensorOut]
+
+
+class ShiftPatternIn(BaseModel):
+    code: str = Field(min_length=1, max_length=32)
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM local time")
+    hours: float = Field(gt=0, le=24)
+
+
+class AssignmentIn(BaseModel):
+    worker_id: int
+    zone: str
+    post: str | None = None
+    start_ms: int
+    end_ms: int
+    shift_start_ms: int | None = Field(default=None, description="default: the assignment's start")
+    shift_end_ms: int | None = Field(default=None, description="default: the assignment's end")
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    worker_id: int
+    zone: str
+    post: str | None
+    start_ms: int
+    end_ms: int
+    shift_start_ms: int
+    shift_end_ms: int
+    source: str
+
+
+class PersonalSensorIn(BaseModel):
+    worker_id: int
+    sensor: str
+    site: str | None = None
+    start_ms: int
+    end_ms: int
+
+
+class PersonalSensorOut(BaseModel):
+    id: int
+    worker_id: int
+    sensor: str
+    start_ms: int
+    end_ms: int
+
+
+class RosterError(BaseModel):
+    line: int
+    field: str
+    reason: str
+
+
+class RosterReport(BaseModel):
+    rows: int
+    imported: int
+    errors: list[RosterError]
+
+
+class GapOut(BaseModel):
+    start_ms: int
+    end_ms: int
+    reason: str
+
+
+class SensorUseOut(BaseModel):
+    sensor_id: int
+    sensor: str
+    role: str
+    zone_id: int | None
+    readings: int
+    flagged: int
+    flags: dict[str, int]
+    valid_s: float
+    calibration: str
+
+
+class LimitOut(BaseModel):
+    value: float
+    unit: str
+    kind: str | None
+    source: str | None
+
+
+class ExposureRecordOut(BaseModel):
+    id: int
+    worker_id: int
+    shift_start_ms: int
+    shift_end_ms: int
+    substance: str
+    quantity: str
+    unit: str
+    version: int
+    computed_ms: int
+    superseded: bool
+    profile: str
+    source: str
+    presence_s: float
+    twa: float | None
+    lex_8h: float | None
+    dose_percent: float | None
+    dose_criterion: str | None
+    stel_max: float | None
+    stel_at_ms: int | None
+    peak: float | None
+    peak_at_ms: int | None
+    ratio: float | None
+    verdict: str
+    exposure_class: str | None
+    limit: LimitOut | None
+    stel_limit: LimitOut | None
+    coverage: float
+    gaps: list[GapOut]
+    sensors: list[SensorUseOut]
+    flagged_excluded: int
+    details: dict[str, object]
+
+
+class ExamIn(BaseModel):
+    exam_type: ExamTypeT
+    hazard: str | None = None
+    status: ExamStatus = "scheduled"
+    due_date: dt.date | None = None
+    exam_date: dt.date | None = None
+    reason: str = Field(default="", max_length=256)
+    outcome: str | None = Field(default=None, max_length=32)
+    findings: str | None = None
+    examiner: str | None = Field(default=None, max_length=128)
+
+
+class ExamUpdate(BaseModel):
+    status: ExamStatus | None = None
+    due_date: dt.date | None = None
+    exam_date: dt.date | None = None
+    outcome: str | None = Field(default=None, max_length=32)
+    findings: str | None = None
+    examiner: str | None = Field(default=None, max_length=128)
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class ExamOut(BaseModel):
+    id: int
+    worker_id: int
+    exam_type: str
+    hazard: str | None
+    status: str
+    due_date: dt.date | None
+    exam_date: dt.date | None
+    reason: str
+    trigger_record_id: int | None
+    outcome: str | None
+    findings: str | None
+    examiner: str | None
+    attachments: list[AttachmentOut]
+
+
+class HistoryOut(BaseModel):
+    ts_ms: int
+    actor: str
+    action: str
+
+
+class EventOut(BaseModel):
+    alert_id: int
+    rule: str
+    sensor: str
+    quantity: str
+    severity: str
+    state: str
+    zone: str | None
+    via: str
+    opened_ts: int
+    end_ts: int
+    present_from_ms: int
+    present_until_ms: int
+    threshold: float
+    unit: str
+    trigger_value: float
+    worst_value: float
+    series: list[tuple[int, float, str]]
+    history: list[HistoryOut]
+
+
+class DueOut(BaseModel):
+    worker_id: int
+    employee_no: str
+    exam_type: str
+    hazard: str | None
+    due_date: dt.date
+    status: str
+    basis: str
+    exam_id: int | None
+
+
+class FileOut(BaseModel):
+    """A worker's occupational health file. `exams` is None when the reader's role may not see medical data."""
+
+    schema_: str = Field(default="hazmon.health-file/1", alias="schema")
+    worker: WorkerOut
+    assignments: list[AssignmentOut]
+    personal_sensors: list[PersonalSensorOut]
+    exposure_records: list[ExposureRecordOut]
+    events: list[EventOut]
+    exams: list[ExamOut] | None
+    exams_withheld: bool
+    data_as_of_ms: int | None
+
+    model_config = {"populate_by_name": True}
+
+
+class DeleteIn(BaseModel):
+    reason: str = Field(min_length=10, max_length=2000)
+
+
+class DeleteOut(BaseModel):
+    deletion_id: int
+    removed: dict[str, int]
