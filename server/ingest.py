@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -136,8 +136,11 @@ def ingest_batch(
 def _store(
     session: Session, agent_id: int, batch: Batch, digest: str, rules: RuleSet, now_ms: int, late_after_ms: int
 ) -> IngestResult:
+    # Write first: the UPDATE takes the agent's row lock (PostgreSQL) or the database write lock (SQLite, whose
+    # driver opens the transaction only at the first write), so concurrent batches of one agent are serialised
+    # and the watermark below is read from the latest committed state.
+    session.execute(update(Agent).where(Agent.id == agent_id).values(last_seen_ms=now_ms))
     agent = session.execute(select(Agent).where(Agent.id == agent_id).with_for_update()).scalar_one()
-    agent.last_seen_ms = now_ms
     seen = session.get(IngestedBatch, (agent_id, batch.seq))
     if seen is not None:
         if seen.digest != digest:

@@ -1,0 +1,45 @@
+"""Helpers for the server API tests: tokens made through server.accounts, batches as the agent sends them."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import FastAPI
+
+from server.accounts import add_user, create_agent_token, create_api_token
+
+SITE, AGENT = "plant-a", "gw-1"
+PASSWORD = "correct horse battery"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def agent_token(app: FastAPI, site: str = SITE, agent: str = AGENT) -> str:
+    with app.state.sessionmaker() as session, session.begin():
+        return create_agent_token(session, site=site, agent=agent, now_ms=now_ms(), actor="tests")
+
+
+def user_token(app: FastAPI, name: str, role: str) -> str:
+    with app.state.sessionmaker() as session, session.begin():
+        add_user(session, name=name, role=role, password=PASSWORD, now_ms=now_ms(), actor="tests")
+        return create_api_token(session, user_name=name, label="tests", now_ms=now_ms(), actor="tests")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def reading(sensor: str = "tank-3-gas", quantity: str = "h2s", value: float = 1.0, unit: str = "ppm", *,
+            ts: int, flags: tuple[str, ...] = (), interval_s: float | None = None) -> dict[str, Any]:
+    return {"sensor": sensor, "quantity": quantity, "value": value, "unit": unit, "ts": ts,
+            "interval_s": interval_s, "flags": list(flags)}
+
+
+def batch(seq: int, readings: list[dict[str, Any]], *, site: str = SITE, agent: str = AGENT,
+          sent_ms: int | None = None) -> bytes:
+    return json.dumps({"schema": "hazmon.batch/1", "site": site, "agent": agent, "seq": seq,
+                       "sent_ms": now_ms() if sent_ms is None else sent_ms, "readings": readings}).encode()
