@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent.alarms.rules import AlarmRule
 from agent.sources import Source, SourceConfig
 
 SCHEMA_VERSION = 1
@@ -78,6 +79,7 @@ class AgentConfig(_Strict):
     outbox: OutboxConfig = OutboxConfig()
     plugins: PluginsConfig = PluginsConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
+    alarms: list[AlarmRule] = Field(default_factory=list, description="local alarms (agent/alarms)")
 
     def outbox_path(self, config_path: Path | None) -> Path:
         base = self.data_dir or (config_path.parent if config_path else Path.cwd())

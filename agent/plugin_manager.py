@@ -25,6 +25,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.serial_lines",
     "plugins.modbus",
     "plugins.mqtt_input",
+    "plugins.alarm_log",
+    "plugins.modbus_relay",
 )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.clock import Clock, SystemClock
+from agent.alarms.evaluator import EdgeAlarms
 from agent.config import AgentConfig, MqttUplinkConfig
 from agent.outbox import Outbox, OutboxStats
 from agent.pipeline import Pipeline
@@ -55,6 +56,8 @@ class Agent:
         self.outbox = Outbox(config.outbox_path(config_path), max_readings=config.outbox.max_readings)
         self.uplink = self._make_uplink()
         self.pipeline = Pipeline(config.sources, clock=self.clock)
+        self.alarms = EdgeAlarms.from_config(config, pm=host.pm, config_path=config_path, clock=self.clock)
+        self.pipeline.add_observer(self.alarms.observe)
         self.supervisor = Supervisor(self.sources, emit=self._emit, clock=self.clock)
         self._pending: list[Reading] = []
         self._flush_now = asyncio.Event()
@@ -131,6 +134,7 @@ class Agent:
                 group.create_task(self.supervisor.run(), name="sources")
                 group.create_task(self._flusher(), name="flusher")
                 group.create_task(self.uplink.run(), name="uplink")
+                group.create_task(self.alarms.run(), name="alarms")
         finally:
             await asyncio.shield(self.flush())
 

@@ -114,7 +114,8 @@ def zone_sensor_names(session: Session, zone: str) -> frozenset[str] | None:
     except ImportError:
         return None
     rows = session.execute(
-        select(Sensor.name).join(ZoneSensor, ZoneSensor.sensor_id == Sensor.id).join(Zone, Zone.id == ZoneSensor.zone_id)
+        select(Sensor.name).join(ZoneSensor, ZoneSensor.sensor_id == Sensor.id)
+        .join(Zone, Zone.id == ZoneSensor.zone_id)
         .where(Zone.code == zone, ZoneSensor.end_ms.is_(None))
     ).scalars()
     return frozenset(rows)
@@ -242,7 +243,8 @@ class _Run:
                     rule_id=rule.id, sensor_id=sensor_id, quantity=reading.quantity, severity=level.severity,
                     state="open", message=rule.message or f"{rule.id} on {reading.sensor}",
                     threshold=level.threshold, unit=rule.unit, opened_ts=ts, trigger_value=value, worst_value=value,
-                    last_ts=ts, site=site, zone=rule.zone or self.sensor_zones.get(sensor_id), metric=rule.metric, current_severity=level.severity,
+                    last_ts=ts, site=site, zone=rule.zone or self.sensor_zones.get(sensor_id), metric=rule.metric,
+                    current_severity=level.severity,
                     step=0, late=late,
                 )
                 self.session.add(alert)

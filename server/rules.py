@@ -23,6 +23,7 @@ import fnmatch
 import tomllib
 from dataclasses import dataclass, field
 from importlib.resources import files
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -202,7 +203,7 @@ def build_rule(spec: RuleSpec) -> Rule:
             raise ValueError(f"level {lv.severity}: clear_at {clear:g} is on the wrong side of {value:g}")
         levels.append(RuleLevel(lv.severity, float(value), float(clear), lv.label, source))
     levels.sort(key=lambda lv: severity_rank(lv.severity))
-    for a, b in zip(levels, levels[1:], strict=False):
+    for a, b in pairwise(levels):
         if a.severity == b.severity:
             raise ValueError(f"two levels with severity {a.severity}")
         worse = b.threshold > a.threshold if direction == "above" else b.threshold < a.threshold

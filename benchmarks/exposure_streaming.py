@@ -1,7 +1,7 @@
 """Benchmark: the streaming chemical evaluator (TWA + 15-min STEL) on 1 Hz data for N sensors, against a naive
 evaluator that recomputes the windows from scratch on every reading, measured in the same run.
 
-    python benchmarks/exposure.py [--hours 1] [--sensors 100] [--naive-readings 1800]
+    python benchmarks/exposure_streaming.py [--hours 1] [--sensors 100] [--naive-readings 1800]
 
 The naive evaluator rebuilds the series and recomputes TWA and the highest 15-min window over everything so far
 on each reading (what a straightforward implementation does); it is O(n) per reading, so it runs on one sensor's
@@ -11,19 +11,13 @@ first --naive-readings readings and its rate is reported per reading.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import sys
 import time
 
-# this file is named exposure.py: keep its folder off the path so `import exposure` finds the package
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-from exposure.chemical import stel, twa  # noqa: E402
-from exposure.readings import Reading  # noqa: E402
-from exposure.segments import series_from_readings  # noqa: E402
-from exposure.streaming import ChemicalEvaluator  # noqa: E402
+from exposure.chemical import stel, twa
+from exposure.readings import Reading
+from exposure.segments import series_from_readings
+from exposure.streaming import ChemicalEvaluator
 
 T0 = 1_764_400_000_000
 

@@ -1,0 +1,61 @@
+"""Alarm outputs: what a local alarm drives (a log line, a relay, a beacon). Declared by plugins through the
+`hazmon_agent_alarm_outputs` hook; each instance runs alone, so a broken relay never stops the log."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AlarmSignal:
+    """What an output is told: the rule, the sensor, whether the alarm is on, its severity and value."""
+
+    rule: str
+    sensor: str
+    active: bool
+    severity: str | None
+    value: float
+    unit: str
+    ts: int
+    message: str = ""
+
+
+class AlarmOutput:
+    type_name: ClassVar[str] = ""
+    config_model: ClassVar[type[BaseModel]]
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    def set(self, signal: AlarmSignal) -> None:
+        """Drive the output (blocking is fine: the agent calls it in a worker thread). Raise on failure."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def alarm_output_types(pm: Any) -> dict[str, type[AlarmOutput]]:
+    """Every declared output class by type name; each plugin is asked alone, a broken one is logged and skipped."""
+    out: dict[str, type[AlarmOutput]] = {}
+    hook = getattr(pm.hook, "hazmon_agent_alarm_outputs", None)
+    if hook is None:
+        return out
+    for impl in hook.get_hookimpls():
+        try:
+            declared = list(impl.function())
+            for cls in declared:
+                if not (isinstance(cls, type) and issubclass(cls, AlarmOutput)) or not cls.type_name:
+                    raise TypeError(f"{cls!r} is not an AlarmOutput class with a type_name")
+        except Exception as exc:
+            log.error("plugin %s: alarm output declaration failed: %s", impl.plugin_name, exc)
+            continue
+        for cls in declared:
+            out[cls.type_name] = cls
+    return out

@@ -1,0 +1,1 @@
+"""Emergency plans: trigger conditions, incidents with a timeline, checklist and muster, drills."""

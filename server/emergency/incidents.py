@@ -1,0 +1,225 @@
+"""Incidents: started by a trigger (an alert) or by hand, with a timeline, an ordered checklist, a muster of everyone
+rostered in the zone, notifications to the team and to each person, and a close-out report. A drill runs the same
+way with `drill=True`, shown in every subject, page and report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.audit import audit
+from server.emergency.models import Incident, IncidentEvent, IncidentStep, MusterEntry
+from server.emergency.muster import muster_link
+from server.emergency.plans import Plan
+from server.notify.delivery import Draft, fmt_time, insert_jobs
+from server.notify.policies import NotifyConfig
+
+
+class IncidentError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RosterPerson:
+    id: str
+    name: str
+    contact: str | None
+
+
+def roster_for(session: Session, plan: Plan, zone: str, now_ms: int) -> list[RosterPerson]:
+    """Everyone in the zone now: server.health assignments when installed, merged with the plan's roster (which
+    also gives contacts)."""
+    import fnmatch
+
+    people: dict[str, RosterPerson] = {}
+    contacts = {p.id: p.contact for p in plan.roster}
+    for emp, name in _assigned(session, zone, now_ms):
+        people[emp] = RosterPerson(emp, name, contacts.get(emp))
+    for p in plan.roster:
+        if p.id not in people and any(fnmatch.fnmatchcase(zone, z) for z in p.zones):
+            people[p.id] = RosterPerson(p.id, p.name, p.contact)
+    return sorted(people.values(), key=lambda p: p.id)
+
+
+def _assigned(session: Session, zone: str, now_ms: int) -> list[tuple[str, str]]:
+    """(employee number, name) of the workers assigned to the zone now, from server.health if installed."""
+    if not zone:
+        return []
+    try:
+        from server.health.models import Assignment, Worker, Zone
+    except ImportError:
+        return []
+    rows = session.execute(
+        select(Worker.employee_no, Worker.name).join(Assignment, Assignment.worker_id == Worker.id)
+        .join(Zone, Zone.id == Assignment.zone_id)
+        .where(Zone.code == zone, Assignment.start_ms <= now_ms, Assignment.end_ms > now_ms)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def tag(drill: bool) -> str:
+    return "[DRILL] " if drill else ""
+
+
+def add_event(session: Session, incident: Incident, *, ts: int, actor: str, kind: str, text: str) -> None:
+    session.add(IncidentEvent(incident_id=incident.id, ts_ms=ts, actor=actor, kind=kind,
+                              text=f"{tag(incident.drill)}{text}"))
+    audit(session, ts_ms=ts, actor=actor, action=f"incident_{kind}", target=f"incident:{incident.id}",
+          detail=("drill; " if incident.drill else "") + text[:500])
+
+
+def start_incident(
+    session: Session, plan: Plan, *, site: str, zone: str, drill: bool, actor: str, trigger: str, now_ms: int,
+    alert_id: int | None, notify: NotifyConfig, key: bytes,
+) -> tuple[Incident, bool]:
+    """Open an incident of the plan for (site, zone), or return the one already open. Returns (incident, new)."""
+    existing = session.execute(
+        select(Incident).where(Incident.plan_id == plan.id, Incident.site == site, Incident.zone == zone,
+                               Incident.drill == drill, Incident.state == "open")
+    ).scalar_one_or_none()
+    if existing is not None:
+        add_event(session, existing, ts=now_ms, actor=actor, kind="trigger", text=f"further trigger: {trigger}")
+        return existing, False
+    incident = Incident(plan_id=plan.id, title=plan.title, site=site, zone=zone, drill=drill, state="open",
+                        opened_ms=now_ms, opened_by=actor, trigger=trigger, alert_id=alert_id, close_note="")
+    session.add(incident)
+    session.flush()
+    for i, step in enumerate(plan.steps, start=1):
+        session.add(IncidentStep(incident_id=incident.id, idx=i, title=step.title, owner=step.owner, note=""))
+    people = roster_for(session, plan, zone, now_ms)
+    for p in people:
+        session.add(MusterEntry(incident_id=incident.id, person_id=p.id, name=p.name, contact=p.contact or "",
+                                via="", marked_by=""))
+    add_event(session, incident, ts=now_ms, actor=actor, kind="opened",
+              text=f"{plan.title} started in {site}/{zone or '-'}: {trigger}; {len(people)} people to account for")
+    drafts = _notifications(incident, plan, people, notify, key, now_ms)
+    insert_jobs(session, drafts, now_ms)
+    add_event(session, incident, ts=now_ms, actor="system", kind="notified",
+              text=f"{len(drafts)} notifications queued (team and everyone rostered in the zone)")
+    session.flush()
+    return incident, True
+
+
+def _notifications(incident: Incident, plan: Plan, people: list[RosterPerson], notify: NotifyConfig, key: bytes,
+                   now_ms: int) -> list[Draft]:
+    prefix = tag(incident.drill)
+    where = f"{incident.site}/{incident.zone or '-'}"
+    subject = f"{prefix}[EMERGENCY] {plan.title} in {where}"
+    page = f"{notify.public_url.rstrip('/')}/incident?id={incident.id}"
+    payload: dict[str, Any] = {
+        "schema": "hazmon.notification/1", "kind": "incident", "drill": incident.drill,
+        "incident": {"id": incident.id, "plan": plan.id, "site": incident.site, "zone": incident.zone,
+                     "trigger": incident.trigger, "opened_ms": incident.opened_ms},
+    }
+    steps = "\n".join(f"{i}. {s.title} ({s.owner})" for i, s in enumerate(plan.steps, start=1))
+    team_body = (f"{'THIS IS A DRILL. ' if incident.drill else ''}{plan.title} started "
+                 f"{fmt_time(now_ms, notify.timezone)} in {where}.\nTrigger: {incident.trigger}\n"
+                 f"Checklist:\n{steps}\nPeople to account for: {len(people)}\nIncident: {page}")
+    drafts: list[Draft] = []
+    group = notify.group(plan.team_group) if plan.team_group else None
+    if group is not None:
+        for m in group.members:
+            drafts.append(Draft(key=f"incident:{incident.id}:team:{group.name}:{m.name}", kind="incident",
+                                recipient=m.name, group=group.name, target=m.target, subject=subject, body=team_body,
+                                severity="emergency", due_ms=now_ms, payload=payload, incident_id=incident.id))
+    for p in people:
+        if not p.contact:
+            continue
+        link = muster_link(notify.public_url, key, incident.id, p.id)
+        body = (f"{'THIS IS A DRILL. ' if incident.drill else ''}{plan.title} in {where}. Leave the zone now by the "
+                f"nearest safe route and go to the muster point.\nWhen you are safe, confirm here: {link}")
+        drafts.append(Draft(key=f"incident:{incident.id}:muster:{p.id}", kind="muster", recipient=p.id, group="",
+                            target=p.contact, subject=f"{prefix}[EMERGENCY] Leave {incident.zone or where} now",
+                            body=body, severity="emergency", due_ms=now_ms,
+                            payload={**payload, "kind": "muster", "person": p.id, "muster_link": link},
+                            incident_id=incident.id))
+    return drafts
+
+
+def _open(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id, with_for_update=True)
+    if incident is None:
+        raise LookupError(f"no incident {incident_id}")
+    if incident.state != "open":
+        raise IncidentError(f"incident {incident_id} is closed")
+    return incident
+
+
+def complete_step(session: Session, incident_id: int, idx: int, *, actor: str, note: str, now_ms: int) -> IncidentStep:
+    incident = _open(session, incident_id)
+    step = session.execute(
+        select(IncidentStep).where(IncidentStep.incident_id == incident_id, IncidentStep.idx == idx)
+    ).scalar_one_or_none()
+    if step is None:
+        raise LookupError(f"incident {incident_id} has no step {idx}")
+    if step.done_ms is not None:
+        raise IncidentError(f"step {idx} was done by {step.done_by}")
+    step.done_ms, step.done_by, step.note = now_ms, actor, note
+    add_event(session, incident, ts=now_ms, actor=actor, kind="step", text=f"step {idx} done: {step.title}"
+              + (f" ({note})" if note else ""))
+    return step
+
+
+def mark_safe(session: Session, incident_id: int, person_id: str, *, via: str, actor: str, now_ms: int) -> MusterEntry:
+    incident = _open(session, incident_id)
+    entry = session.execute(
+        select(MusterEntry).where(MusterEntry.incident_id == incident_id, MusterEntry.person_id == person_id)
+    ).scalar_one_or_none()
+    if entry is None:  # someone not on the roster reports in: they count too
+        entry = MusterEntry(incident_id=incident_id, person_id=person_id, name=person_id, contact="", via="",
+                            marked_by="")
+        session.add(entry)
+    if entry.safe_ms is None:
+        entry.safe_ms, entry.via, entry.marked_by = now_ms, via, actor
+        add_event(session, incident, ts=now_ms, actor=actor, kind="muster", text=f"{entry.name} is safe ({via})")
+    session.flush()
+    return entry
+
+
+def add_note(session: Session, incident_id: int, *, actor: str, text: str, now_ms: int) -> None:
+    add_event(session, _open(session, incident_id), ts=now_ms, actor=actor, kind="note", text=text)
+
+
+def close_incident(session: Session, incident_id: int, *, actor: str, note: str, now_ms: int) -> Incident:
+    incident = _open(session, incident_id)
+    incident.state, incident.closed_ms, incident.closed_by, incident.close_note = "closed", now_ms, actor, note
+    add_event(session, incident, ts=now_ms, actor=actor, kind="closed", text=f"closed: {note}")
+    return incident
+
+
+def muster_count(session: Session, incident_id: int) -> dict[str, int]:
+    rows = session.execute(select(MusterEntry.safe_ms).where(MusterEntry.incident_id == incident_id)).scalars().all()
+    safe = sum(1 for r in rows if r is not None)
+    return {"expected": len(rows), "safe": safe, "missing": len(rows) - safe}
+
+
+def report(session: Session, incident_id: int) -> dict[str, Any]:
+    """The close-out report (also the incident view): everything recorded, in order."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise LookupError(f"no incident {incident_id}")
+    steps = session.execute(
+        select(IncidentStep).where(IncidentStep.incident_id == incident_id).order_by(IncidentStep.idx)
+    ).scalars()
+    muster = session.execute(
+        select(MusterEntry).where(MusterEntry.incident_id == incident_id).order_by(MusterEntry.person_id)
+    ).scalars()
+    events = session.execute(
+        select(IncidentEvent).where(IncidentEvent.incident_id == incident_id).order_by(IncidentEvent.id)
+    ).scalars()
+    return {
+        "id": incident.id, "plan": incident.plan_id, "title": incident.title, "drill": incident.drill,
+        "site": incident.site, "zone": incident.zone, "state": incident.state, "trigger": incident.trigger,
+        "alert_id": incident.alert_id, "opened_ms": incident.opened_ms, "opened_by": incident.opened_by,
+        "closed_ms": incident.closed_ms, "closed_by": incident.closed_by, "close_note": incident.close_note,
+        "muster_count": muster_count(session, incident_id),
+        "steps": [{"idx": s.idx, "title": s.title, "owner": s.owner, "done_ms": s.done_ms, "done_by": s.done_by,
+                   "note": s.note} for s in steps],
+        "muster": [{"person": m.person_id, "name": m.name, "safe_ms": m.safe_ms, "via": m.via,
+                    "marked_by": m.marked_by} for m in muster],
+        "timeline": [{"ts_ms": e.ts_ms, "actor": e.actor, "kind": e.kind, "text": e.text} for e in events],
+    }
+

@@ -1,0 +1,80 @@
+"""The notifier as the app holds it: the current settings, the channels from the plugins, the alert listener
+and the worker loop that runs one delivery step per tick on the app's clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.alerting import AlertEvent
+from server.notify.channels import AppriseChannel, Channel, WebhookChannel
+from server.notify.delivery import RunStats, run_due, schedule_alert
+from server.notify.models import SettingsDocument
+from server.notify.policies import NotifyConfig, parse_notify_config
+from server.plugin_manager import ServerPlugins
+
+log = logging.getLogger(__name__)
+
+
+def load_notify_config(path: Path | None) -> NotifyConfig:
+    if path is None:
+        return NotifyConfig()
+    return parse_notify_config(path.read_text(encoding="utf-8"), name=str(path))
+
+
+class Notifier:
+    def __init__(self, config: NotifyConfig, *, plugins: ServerPlugins, clock: Callable[[], int]) -> None:
+        self.config = config
+        self.clock = clock
+        self.channels: dict[str, type[Channel]] = plugins.notification_channels()
+        self._instances: dict[str, Channel] = {}
+        self.last_stats = RunStats()
+
+    # -- settings --------------------------------------------------------------------------------------------
+    def load_stored(self, session: Session) -> None:
+        """Settings saved through the API replace the file's."""
+        row = session.get(SettingsDocument, "notify")
+        if row is not None:
+            self.config = parse_notify_config(row.toml, name="notify settings (API)")
+
+    # -- channels --------------------------------------------------------------------------------------------
+    def channel_for(self, target: str, is_webhook: bool) -> Channel:
+        if is_webhook:
+            return self._instance(WebhookChannel)
+        scheme = urlsplit(target).scheme.lower()
+        for cls in self.channels.values():
+            if scheme in cls.schemes:
+                return self._instance(cls)
+        return self._instance(self.channels.get("apprise", AppriseChannel))
+
+    def _instance(self, cls: type[Channel]) -> Channel:
+        inst = self._instances.get(cls.name)
+        if inst is None:
+            inst = self._instances[cls.name] = cls()
+        return inst
+
+    # -- the alert listener and the delivery step ------------------------------------------------------------
+    def on_alert(self, session: Session, event: AlertEvent) -> None:
+        schedule_alert(session, self.config, event, self.clock())
+
+    def run_due(self, session: Session, now_ms: int) -> RunStats:
+        self.last_stats = run_due(session, now_ms, config=self.config, channel_for=self.channel_for)
+        return self.last_stats
+
+    async def run(self, sessions: sessionmaker[Session], *, interval_s: float = 1.0) -> None:
+        """The worker loop: one step per tick; a failing step is logged and the loop goes on."""
+        while True:
+            try:
+                await asyncio.to_thread(self._step, sessions)
+            except Exception:
+                log.exception("notification step failed")
+            await asyncio.sleep(interval_s)
+
+    def _step(self, sessions: sessionmaker[Session]) -> None:
+        with sessions() as session:
+            self.run_due(session, self.clock())
