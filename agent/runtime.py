@@ -14,8 +14,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.clock import Clock, SystemClock
 from agent.alarms.evaluator import EdgeAlarms
+from agent.clock import Clock, SystemClock
 from agent.config import AgentConfig, MqttUplinkConfig
 from agent.outbox import Outbox, OutboxStats
 from agent.pipeline import Pipeline
@@ -54,9 +54,9 @@ class Agent:
         types = host.source_types()
         self.sources: list[Source] = [types[cfg.type](cfg, clock=self.clock) for cfg in config.sources if cfg.enabled]
         self.outbox = Outbox(config.outbox_path(config_path), max_readings=config.outbox.max_readings)
+        self.alarms = EdgeAlarms.from_config(config, pm=host.pm, config_path=config_path, clock=self.clock)
         self.uplink = self._make_uplink()
         self.pipeline = Pipeline(config.sources, clock=self.clock)
-        self.alarms = EdgeAlarms.from_config(config, pm=host.pm, config_path=config_path, clock=self.clock)
         self.pipeline.add_observer(self.alarms.observe)
         self.supervisor = Supervisor(self.sources, emit=self._emit, clock=self.clock)
         self._pending: list[Reading] = []
@@ -72,7 +72,13 @@ class Agent:
             from agent.uplink.mqtt import MqttUplink  # aiomqtt only where MQTT is used
 
             return MqttUplink(
-                up, site=cfg.site, agent=cfg.agent, outbox=self.outbox, clock=self.clock, status=self.status_report
+                up,
+                site=cfg.site,
+                agent=cfg.agent,
+                outbox=self.outbox,
+                clock=self.clock,
+                status=self.status_report,
+                alarms=self.alarms.store,
             )
         return HttpUplink(
             url=up.url,

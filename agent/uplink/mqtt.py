@@ -1,8 +1,9 @@
 """MQTT uplink (MQTT 5, QoS 1, persistent session): the only agent module that speaks MQTT to the server.
 
 Topics (DESIGN §4.3): batches to `hazmon/v1/{site}/{agent}/batch`; the server's `{"acked_seq": N}` arrives on
-`.../ack`; the retained `.../status` says online (and the Last Will says offline). Up to `window` batches are in
-flight at once; one not acknowledged within `ack_timeout_s` is sent again (the server's ingest is idempotent).
+`.../ack`; edge alarm events go to `.../alarm` and are acknowledged on `.../ack` as `{"acked_alarms": [ids]}`;
+the retained `.../status` says online (and the Last Will says offline). Up to `window` batches are in flight at
+once; one not acknowledged within `ack_timeout_s` is sent again (the server's ingest is idempotent).
 A broker PUBACK deletes nothing: only the server's ack does.
 """
 
@@ -22,6 +23,7 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from agent.alarms.store import AlarmStore
 from agent.backoff import Backoff
 from agent.clock import Clock
 from agent.config import MqttUplinkConfig
@@ -45,6 +47,7 @@ class MqttUplink:
         outbox: Outbox,
         clock: Clock,
         status: Callable[[], dict[str, Any]],
+        alarms: AlarmStore | None = None,
     ) -> None:
         self.config = config
         self.site, self.agent = site, agent
@@ -59,6 +62,8 @@ class MqttUplink:
         self.sent_batches = 0
         self.last_error: str | None = None
         self._inflight: dict[int, float] = {}  # seq -> monotonic time sent
+        self.alarms = alarms
+        self._alarms_sent: dict[str, float] = {}  # alarm event id -> monotonic time sent
 
     def _client(self) -> aiomqtt.Client:
         props = Properties(PacketTypes.CONNECT)
@@ -103,6 +108,8 @@ class MqttUplink:
                             group.create_task(self._receive_acks(client))
                             group.create_task(self._send(client))
                             group.create_task(self._report_status(client))
+                            if self.alarms is not None:
+                                group.create_task(self._send_alarms(client))
                     except asyncio.CancelledError:
                         await self._say_offline(client)
                         raise
@@ -116,7 +123,14 @@ class MqttUplink:
     async def _receive_acks(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
             try:
-                acked = int(json.loads(message.payload)["acked_seq"])  # type: ignore[arg-type]
+                ack = json.loads(message.payload)  # type: ignore[arg-type]
+                if "acked_alarms" in ack and self.alarms is not None:
+                    ids = [str(i) for i in ack["acked_alarms"]]
+                    await asyncio.to_thread(self.alarms.ack, ids)
+                    for i in ids:
+                        self._alarms_sent.pop(i, None)
+                    continue
+                acked = int(ack["acked_seq"])
             except (ValueError, KeyError, TypeError):
                 log.warning("uplink: malformed ack ignored: %r", message.payload)
                 continue
@@ -145,6 +159,25 @@ class MqttUplink:
                 self.sent_batches += 1
             waits = [self.config.ack_timeout_s - (time.monotonic() - t) for t in self._inflight.values()]
             await self.outbox.wait_changed(max(0.05, min([1.0, *waits])))
+
+    async def _send_alarms(self, client: aiomqtt.Client) -> None:
+        """Edge alarm events stay in their store until the server acknowledges their ids; resent after the ack
+        timeout like batches."""
+        assert self.alarms is not None
+        alarm_topic = topic(self.site, self.agent, "alarm")
+        self._alarms_sent.clear()
+        while True:
+            now = time.monotonic()
+            due = [
+                e
+                for e in await asyncio.to_thread(self.alarms.pending)
+                if now - self._alarms_sent.get(e["id"], -1e9) >= self.config.ack_timeout_s
+            ]
+            if due:
+                await client.publish(alarm_topic, json.dumps({"events": due}).encode(), qos=1)
+                for e in due:
+                    self._alarms_sent[e["id"]] = now
+            await self.clock.sleep(0.5)
 
     async def _say_offline(self, client: aiomqtt.Client) -> None:
         """On a clean stop the broker sends no Last Will, so say it ourselves (best effort, bounded)."""

@@ -1,6 +1,9 @@
 """MQTT ingest: the only server module that speaks MQTT. Started in the app's lifespan when HAZMON_MQTT_URL
 is set.
 
+Topics: `.../batch` (readings), `.../status` (agent status), `.../alarm` (edge alarm events). On the agent's
+`.../ack` topic the server answers `{"acked_seq": N}` for batches and `{"acked_alarms": [ids]}` for alarms.
+
 For each batch message: validate, deduplicate on (agent, seq), commit, then publish `{"acked_seq": N}` to the
 agent's ack topic. A malformed or refused message is logged and counted and never stops the consumer. With
 `HAZMON_MQTT_SHARED_GROUP` set, the subscriptions are MQTT 5 shared subscriptions
@@ -25,13 +28,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.counters import Counters
 from server.db.models import Agent
 from server.delivery.status import StatusReport, store_status
+from server.edge_alarms import EdgeAlarmsIn, record_edge_alarms
 from server.ingest import IngestRefused, accept_batch
 from server.rules import RuleSet
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("batch", "status")
+TOPICS = ("batch", "status", "alarm")
 
 
 class MqttIngest:
@@ -105,6 +109,11 @@ class MqttIngest:
                 if acked is not None:
                     ack = json.dumps({"acked_seq": acked}).encode()
                     await client.publish(f"hazmon/v1/{site}/{agent}/ack", ack, qos=1)
+            elif leaf == "alarm":
+                ids = await asyncio.to_thread(self._alarms, site, agent, payload)
+                if ids:
+                    ack = json.dumps({"acked_alarms": ids}).encode()
+                    await client.publish(f"hazmon/v1/{site}/{agent}/ack", ack, qos=1)
             else:
                 await asyncio.to_thread(self._status, site, agent, payload)
         except aiomqtt.MqttError:
@@ -146,6 +155,29 @@ class MqttIngest:
                 log.warning("mqtt ingest: batch from %s/%s refused (%d): %s", site, agent, exc.status, exc.detail)
                 return None
             return result.acked_seq
+
+    def _alarms(self, site: str, agent: str, payload: bytes) -> list[str]:
+        """Edge alarm events (`{"events": [...]}`, as POST /api/v1/edge-alarms takes them)."""
+        try:
+            body = EdgeAlarmsIn.model_validate_json(payload)
+        except ValidationError:
+            self.counters.add("mqtt_rejected_alarm")
+            return []
+        with self.sessions() as session:
+            agent_id = self._agent_id(session, site, agent)
+            if agent_id is None:
+                self.counters.add("ingest_rejected_unknown_agent")
+                return []
+            return record_edge_alarms(
+                session,
+                agent_id=agent_id,
+                site=site,
+                agent=agent,
+                events=body.events,
+                rules=self.rules,
+                now_ms=self.clock(),
+                late_after_ms=self.settings.late_after_s * 1000,
+            )
 
     def _status(self, site: str, agent: str, payload: bytes) -> None:
         try:

@@ -6,9 +6,6 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import server.delivery.models  # noqa: F401  (the delivery branch's tables)
-import server.health.models  # noqa: F401
-import server.alerting, server.emergency.models, server.notify.models  # noqa: E401, F401  (the alerts branch)
 from server.db.models import Base
 
 config = context.config
