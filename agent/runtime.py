@@ -118,12 +118,16 @@ class Agent:
             batch, self._pending = self._pending, []
             while not self.outbox.has_room(len(batch)):
                 if not self.outbox_full:
-                    log.error(
-                        "outbox full (%d readings): reading paused until the server catches up",
-                        self.outbox.max_readings,
-                    )
+                    message = (f"outbox full ({self.outbox.max_readings} readings): reading paused until the "
+                               "server catches up")
+                    log.error(message)
+                    self.alarms.system_alarm("outbox-full", active=True, message=message, ts=self.clock.now_ms())
                 self.outbox_full = True
                 await self.outbox.wait_changed(1.0)
+            if self.outbox_full:
+                log.warning("outbox has room again: reading resumes")
+                self.alarms.system_alarm("outbox-full", active=False, message="outbox has room again",
+                                         ts=self.clock.now_ms())
             self.outbox_full = False
             await self.outbox.append_async(batch, now_ms=self.clock.now_ms())
             self.batches_written += 1

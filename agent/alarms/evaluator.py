@@ -132,6 +132,13 @@ class EdgeAlarms:
         for output in self.outputs.get(rule.id, []):
             self._backlog.append((output, signal))
 
+    def system_alarm(self, name: str, *, active: bool, message: str, ts: int) -> None:
+        """An alarm about the agent itself (e.g. `outbox-full`): every configured output is driven once."""
+        signal = AlarmSignal(f"agent.{name}", "agent", active, "critical" if active else None, 0.0, "", ts, message)
+        unique = {id(o): o for outs in self.outputs.values() for o in outs}
+        for output in unique.values():
+            self._backlog.append((output, signal))
+
     # -- outputs and delivery (one task in the agent's TaskGroup) --------------------------------------------
     def drive_outputs(self) -> None:
         """Drive every queued signal, each output alone (blocking; the task runs it in a thread)."""
