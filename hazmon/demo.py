@@ -25,9 +25,41 @@ from server.accounts import add_user, create_agent_token
 from server.app import create_app, wall_clock_ms
 from server.db.models import Alert, IngestedBatch
 from server.db.session import make_engine, make_sessionmaker, upgrade
+from server.emergency.models import Incident
 from server.settings import Settings
 
 SITE, AGENT = "demo-site", "demo-gw"
+
+#: The demo's emergency plan: the gas leak's critical H2S alert starts it. Nobody outside is contacted; the
+#: notifications go to the server log (no notification settings are given).
+DEMO_PLAN = """\
+id = "demo-toxic-release"
+title = "Toxic gas release (demo)"
+
+[[triggers]]
+quantity = "h2s"
+min_severity = "critical"
+
+[[steps]]
+title = "Sound the alarm and evacuate the tank farm upwind"
+owner = "zone supervisor"
+
+[[steps]]
+title = "Call the rescue team (SCBA)"
+owner = "control room"
+
+[[steps]]
+title = "Account for everyone at the muster point"
+owner = "muster warden"
+
+[[roster]]
+id = "w-001"
+name = "Demo Worker One"
+
+[[roster]]
+id = "w-002"
+name = "Demo Worker Two"
+"""
 
 
 @dataclass(frozen=True)
@@ -39,6 +71,7 @@ class DemoSummary:
     readings_total: int
     alerts_raised: int
     alerts_open: int
+    incidents_started: int
     outbox_pending: int
     data_dir: str
 
@@ -72,6 +105,10 @@ class _Counts:
         upgrade(self.engine)
         self.sessions = make_sessionmaker(self.engine)
 
+    def incidents(self) -> int:
+        with self.sessions() as s:
+            return int(s.execute(select(func.coalesce(func.max(Incident.id), 0))).scalar_one())
+
     def readings_and_alerts(self) -> tuple[int, int, int]:
         with self.sessions() as s:
             readings = s.execute(select(func.coalesce(func.sum(IngestedBatch.n_readings), 0))).scalar_one()
@@ -99,10 +136,23 @@ async def run_demo(
     say: Callable[[str], None],
     status_line: Callable[[str], None],
 ) -> DemoSummary:
-    settings = Settings(data_dir=data_dir, database_url="", port=port, host="127.0.0.1")
+    plans = data_dir / "emergency"
+    plans.mkdir(parents=True, exist_ok=True)
+    (plans / "demo-toxic-release.toml").write_text(DEMO_PLAN, encoding="utf-8")
+    settings = Settings(
+        data_dir=data_dir,
+        database_url="",
+        port=port,
+        host="127.0.0.1",
+        emergency_dir=plans,
+        mqtt_url="",
+        influx_url="",
+        notify_file=None,
+    )
     counts = _Counts(settings)
     password, token = counts.prepare()
     readings_before, max_alert_before, _ = counts.readings_and_alerts()
+    incidents_before = counts.incidents()
 
     url = f"http://127.0.0.1:{port}"
     server = _EmbeddedServer(
@@ -134,6 +184,7 @@ async def run_demo(
 
     say(f"hazmon demo: open {url}  (log in as admin / {password})")
     say(f"data: {data_dir}   sensors: press-2-noise, grinding-dust, tank-3-gas (gas leak from t=5 s)")
+    say(f"alerts: {url}/alerts   emergency plan: {plans / 'demo-toxic-release.toml'}")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -182,6 +233,7 @@ async def run_demo(
         readings_total=readings,
         alerts_raised=max_alert - max_alert_before,
         alerts_open=open_alerts,
+        incidents_started=counts.incidents() - incidents_before,
         outbox_pending=pending,
         data_dir=str(data_dir),
     )

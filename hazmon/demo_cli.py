@@ -50,6 +50,7 @@ def demo(
     if tty:
         print()
     print(f"stopped: {summary.readings_stored} readings stored this run ({summary.readings_total} in all), "
-          f"{summary.alerts_raised} alerts raised, {summary.outbox_pending} readings left in the outbox")
+          f"{summary.alerts_raised} alerts raised, {summary.incidents_started} emergency incidents started, "
+          f"{summary.outbox_pending} readings left in the outbox")
     if json_out:
         print(json.dumps(summary_dict(summary), separators=(",", ":")))
