@@ -4,10 +4,11 @@ executemany of the same rows, measured in the same run on the same disk.
     python benchmarks/ingest_http.py [--batches 40] [--batch-size 500]
 
 Two runs: live data (timestamps of the last seconds) and a catch-up of data 2 hours late (flagged `late`, and
-checked against computed exposure records). The server runs as a real process (uvicorn, SQLite in a temporary directory, synchronous=FULL); the client
-sends batches one after another like an agent does. The baseline writes the same rows into a table of the same
-shape with one transaction per batch and the same durability settings, so the ratio is the cost of HTTP,
-validation, idempotency, latest values and alert evaluation on top of the bare insert.
+checked against computed exposure records). The server runs as a real process (uvicorn, SQLite in a temporary
+directory, synchronous=FULL); the client sends batches one after another like an agent does. The baseline writes
+the same rows into a table of the same shape with one transaction per batch and the same durability settings, so
+the ratio is the cost of HTTP, validation, idempotency, latest values, rollups and alert evaluation on top of the
+bare insert.
 """
 
 from __future__ import annotations

@@ -147,3 +147,17 @@ def agent_token_create(
     except AccountError as exc:
         raise _fail(exc) from None
     typer.echo(token)
+
+
+@server_app.command("plugins")
+def plugins() -> None:
+    """List the server's plugins, the notification channels they declare, and any that failed to load."""
+    from server.plugin_manager import build_server_plugins
+
+    host = build_server_plugins()
+    channels = host.notification_channels()
+    for name in host.plugin_names():
+        declared = sorted(c for c, cls in channels.items() if cls.__module__.startswith(name))
+        typer.echo(f"{name}: {', '.join(declared) or '-'}")
+    for failure in host.failures:
+        typer.echo(f"FAILED {failure.plugin}: {failure.error}")

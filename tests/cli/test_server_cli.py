@@ -108,3 +108,15 @@ def test_a_second_user_with_the_same_name_is_refused(tmp_path):
     assert _server_cmd(env, "user", "add", "chief", "--role", "admin", stdin="correct horse battery\n").returncode == 0
     again = _server_cmd(env, "user", "add", "chief", "--role", "worker", stdin="correct horse battery\n")
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_server_plugins_lists_the_builtin_notification_channels() -> None:
+    """`hazmon server plugins` names the built-in channel plugin with its channels and reports no failure."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "hazmon", "server", "plugins"], capture_output=True, text=True,
+                         check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("server.notify.channels:"))
+    assert "apprise" in line and "webhook" in line
+    assert "FAILED" not in out
