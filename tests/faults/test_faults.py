@@ -18,114 +18,101 @@ import pytest
 
 from exposure import Batch, Reading
 from exposure.batch import encode_batch
-from tests.faults.conftest import AgentProc, Influxd, Mosquitto, Server, dump_logs, wait_until
+from tests.faults.conftest import AgentProc, Influxd, Mosquitto, Proc, Server, dump_logs, wait_until
 
 pytestmark = pytest.mark.slow
 
 OUTAGE_S = float(os.environ.get("HAZMON_FAULT_OUTAGE_S", "60"))
 
 
-def assert_complete(server: Server, agent: AgentProc, *, expected: int | None, directory: Path) -> None:
-    """Wait until the agent's outbox is empty, then: stored == produced, no duplicates, no gaps."""
+def assert_complete(server: Server, agent: AgentProc, *, expected: int, directory: Path) -> None:
+    """Wait until the agent has written `expected` readings and its outbox is empty, then: all of them are
+    stored, none twice, and the gap ledger is empty."""
     try:
-        if expected is not None:
-            wait_until(
-                lambda: agent.outbox()["written_readings"] >= expected,
-                timeout=120,
-                what=f"the simulator to produce its {expected} readings",
-            )
+        wait_until(
+            lambda: agent.outbox()["written_readings"] >= expected,
+            timeout=120,
+            what=f"the agent to write its {expected} readings",
+        )
         wait_until(lambda: agent.outbox()["pending_batches"] == 0, timeout=120, what="the outbox to drain")
+        assert agent.outbox()["written_readings"] == expected
         stored = server.stored(agent.sensors)
         dupes = [k for k, n in Counter(stored).items() if n > 1]
         assert not dupes, f"duplicated readings: {dupes[:5]}"
-        produced = expected if expected is not None else agent.outbox()["written_readings"]
-        assert len(stored) == produced, f"stored {len(stored)} of {produced}"
+        assert len(stored) == expected, f"stored {len(stored)} of {expected}"
         assert server.gaps() == []
     except AssertionError:
         print(dump_logs(directory))
         raise
 
 
-def run_to_completion(agent: AgentProc, server: Server, directory: Path) -> None:
-    assert_complete(server, agent, expected=agent.expected, directory=directory)
+def started(procs: list[Proc], *ps: Proc) -> None:
+    for p in ps:
+        p.start()
+        procs.append(p)
 
 
-def test_broker_outage_loses_and_duplicates_nothing(tmp_path: Path, procs: list) -> None:
-    """The broker stopped for 60 s mid-stream and restarted: the agent resends from its outbox."""
+def mqtt_stack(tmp_path: Path, procs: list[Proc], *, samples: int) -> tuple[Mosquitto, Server, AgentProc]:
+    """A broker, a server reading it, and an agent sending through it, all running."""
     broker = Mosquitto(tmp_path)
-    broker.start()
-    procs.append(broker)
+    started(procs, broker)
     server = Server(tmp_path, mqtt_url=broker.url)
-    server.start()
-    procs.append(server)
-    agent = AgentProc(tmp_path, server, uplink="mqtt", mqtt_url=broker.url, samples=300)
-    agent.start()
-    procs.append(agent)
+    started(procs, server)
+    agent = AgentProc(tmp_path, server, uplink="mqtt", mqtt_url=broker.url, samples=samples)
+    started(procs, agent)
+    return broker, server, agent
+
+
+def flowing(server: Server, agent: AgentProc) -> None:
     wait_until(lambda: len(server.stored(agent.sensors)) > 100, timeout=60, what="readings to flow")
+
+
+def test_broker_outage_loses_and_duplicates_nothing(tmp_path: Path, procs: list[Proc]) -> None:
+    """The broker stopped for 60 s mid-stream and restarted: the agent resends from its outbox."""
+    broker, server, agent = mqtt_stack(tmp_path, procs, samples=300)
+    flowing(server, agent)
     broker.stop()
     time.sleep(OUTAGE_S)  # the outage itself is the point of the test: nothing to poll for
     assert agent.outbox()["pending_readings"] > 0, "the agent kept reading during the outage"
     broker.start()
-    run_to_completion(agent, server, tmp_path)
+    assert_complete(server, agent, expected=agent.expected, directory=tmp_path)
 
 
-def test_server_sigkill_loses_and_duplicates_nothing(tmp_path: Path, procs: list) -> None:
+def test_server_sigkill_loses_and_duplicates_nothing(tmp_path: Path, procs: list[Proc]) -> None:
     """The server SIGKILLed mid-stream and restarted: unacknowledged batches are resent and stored once."""
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    procs.append(broker)
-    server = Server(tmp_path, mqtt_url=broker.url)
-    server.start()
-    procs.append(server)
-    agent = AgentProc(tmp_path, server, uplink="mqtt", mqtt_url=broker.url, samples=300)
-    agent.start()
-    procs.append(agent)
-    wait_until(lambda: len(server.stored(agent.sensors)) > 100, timeout=60, what="readings to flow")
+    _, server, agent = mqtt_stack(tmp_path, procs, samples=300)
+    flowing(server, agent)
     server.kill()
     wait_until(lambda: agent.outbox()["pending_readings"] > 0, timeout=30, what="readings to pile up")
     server.start()
-    run_to_completion(agent, server, tmp_path)
+    assert_complete(server, agent, expected=agent.expected, directory=tmp_path)
 
 
-def test_http_server_sigkill_loses_and_duplicates_nothing(tmp_path: Path, procs: list) -> None:
+def test_http_server_sigkill_loses_and_duplicates_nothing(tmp_path: Path, procs: list[Proc]) -> None:
     """The same over the HTTP uplink."""
     server = Server(tmp_path)
-    server.start()
-    procs.append(server)
+    started(procs, server)
     agent = AgentProc(tmp_path, server, uplink="http", samples=300)
-    agent.start()
-    procs.append(agent)
-    wait_until(lambda: len(server.stored(agent.sensors)) > 100, timeout=60, what="readings to flow")
+    started(procs, agent)
+    flowing(server, agent)
     server.kill()
     wait_until(lambda: agent.outbox()["pending_readings"] > 0, timeout=30, what="readings to pile up")
     server.start()
-    run_to_completion(agent, server, tmp_path)
+    assert_complete(server, agent, expected=agent.expected, directory=tmp_path)
 
 
-def test_agent_sigkill_mid_batch_loses_and_duplicates_nothing(tmp_path: Path, procs: list) -> None:
-    """The agent SIGKILLed while sending and restarted: every batch it wrote is stored exactly once."""
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    procs.append(broker)
-    server = Server(tmp_path, mqtt_url=broker.url)
-    server.start()
-    procs.append(server)
-    agent = AgentProc(tmp_path, server, uplink="mqtt", mqtt_url=broker.url, samples=150)
-    agent.start()
-    procs.append(agent)
+def test_agent_sigkill_mid_batch_loses_and_duplicates_nothing(tmp_path: Path, procs: list[Proc]) -> None:
+    """The agent SIGKILLed while sending and restarted: every batch it wrote is stored exactly once, and the
+    restarted agent's seqs continue where the killed one stopped."""
+    _, server, agent = mqtt_stack(tmp_path, procs, samples=150)
     wait_until(lambda: agent.outbox()["last_seq"] >= 5, timeout=60, what="batches to be written")
     agent.kill()
-    agent.start()  # the simulator starts again: more readings, new batches, seq continues
-    wait_until(
-        lambda: not agent.running() or agent.outbox()["written_readings"] >= agent.expected,
-        timeout=60,
-        what="the restarted agent to produce",
-    )
-    assert_complete(server, agent, expected=None, directory=tmp_path)
+    written_before_kill = agent.outbox()["written_readings"]
+    agent.start()  # the simulator starts again from its first sample: new readings, new batches
+    assert_complete(server, agent, expected=written_before_kill + agent.expected, directory=tmp_path)
     journal = agent.journal()
     assert sorted(journal) == list(range(1, max(journal) + 1)), "seq continued across the restart without a hole"
-    stored_batches = {b: n for b, n in _server_batches(tmp_path).items()}
-    assert stored_batches == journal
+    assert _server_batches(tmp_path) == journal
 
 
 def _server_batches(tmp_path: Path) -> dict[int, int]:
@@ -157,7 +144,7 @@ def test_influxdb_outage_loses_and_duplicates_nothing(tmp_path: Path, procs: lis
     before = len(server.stored(agent.sensors))
     wait_until(lambda: len(server.stored(agent.sensors)) > before, timeout=30, what="ingest to go on")
     influx.start()
-    run_to_completion(agent, server, tmp_path)
+    assert_complete(server, agent, expected=agent.expected, directory=tmp_path)
     wait_until(
         lambda: influx.count() == agent.expected, timeout=60, what=f"InfluxDB to hold all {agent.expected} points"
     )
