@@ -1,6 +1,7 @@
 """Alert rules: graded levels on one metric of one quantity, with a minimum duration and hysteresis.
 
-A rule watches one metric of a quantity on its subjects (sensors by glob, or the sensors of a zone):
+A rule watches one metric of a quantity on its subjects: sensors by glob, the sensors of a zone, or workers (by a
+glob over employee numbers: the readings of the personal sensors each worker wears, one episode per worker):
 
 - ``value``: the instantaneous reading (alarm levels: GB/T 50493-2019 1st/2nd level, % LEL, O2 low/high, ceiling
   or MAC, IDLH, noise peak);
@@ -14,6 +15,9 @@ within one episode (action level -> limit -> emergency). A level holds once its 
 ``min_duration_s`` of reading time; the episode clears once every level's clear condition (``clear_at``, the
 hysteresis; default the threshold) held for ``clear_hold_s`` of reading time.
 
+Readings in another concentration unit than the rule's are converted (exposure.units, with the molar volume of
+the rule's `profile`, else the site's profile); a reading that cannot be converted is counted and skipped.
+
 Rules come from a TOML file (HAZMON_RULES_FILE) or the built-in defaults in server/default_rules.toml.
 """
 
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from itertools import pairwise
 from pathlib import Path
@@ -69,9 +73,12 @@ class RuleSpec(_Strict):
     quantity: str
     metric: Metric = "value"
     unit: str
-    profile: Profile = "strictest"
+    profile: Profile | None = Field(default=None, description="catalogue limits (default strictest) and the molar "
+                                   "volume of unit conversions (default: the site's profile)")
     sensors: str = Field(default="*", description="a glob over sensor names")
     zone: str | None = Field(default=None, description="only the sensors of this zone (server.health)")
+    workers: str | None = Field(default=None, min_length=1, max_length=64,
+                                description="a glob over employee numbers: the personal sensors they wear")
     site: str | None = None
     levels: list[Level] = Field(default_factory=list)
     # one-level shorthand
@@ -108,6 +115,8 @@ class Rule:
     levels: tuple[RuleLevel, ...]  # ascending severity
     sensors: str = "*"
     zone: str | None = None
+    workers: str | None = None
+    profile: str | None = None
     site: str | None = None
     min_duration_s: float = 0.0
     clear_hold_s: float = 0.0
@@ -135,22 +144,26 @@ class Rule:
     def cleared(self, value: float, level: RuleLevel) -> bool:
         return value < level.clear_at if self.above else value > level.clear_at
 
-    def applies_to(self, sensor: str, quantity: str, unit: str, *, site: str | None = None,
+    def applies_to(self, sensor: str, quantity: str, *, site: str | None = None,
                    zone_sensors: frozenset[str] | None = None) -> bool:
+        """Whether the rule watches this sensor's quantity (the unit is converted by the evaluator; a worker rule
+        also needs the sensor to be worn by a matching worker, see `matches_worker`)."""
         if not self.enabled or quantity != self.quantity:
             return False
-        if unit != self.unit and self.metric not in ("dose", "projected_dose"):
-            return False  # readings in another unit are not converted for alarms: configure the sensor's unit
         if self.site is not None and site is not None and site != self.site:
             return False
         if self.zone is not None and (zone_sensors is None or sensor not in zone_sensors):
             return False
         return fnmatch.fnmatchcase(sensor, self.sensors)
 
+    def matches_worker(self, employee_no: str) -> bool:
+        return self.workers is not None and fnmatch.fnmatchcase(employee_no, self.workers)
+
     def to_spec(self) -> dict[str, object]:
         return {
             "id": self.id, "quantity": self.quantity, "metric": self.metric, "unit": self.unit,
-            "direction": self.direction, "sensors": self.sensors, "zone": self.zone, "site": self.site,
+            "direction": self.direction, "sensors": self.sensors, "zone": self.zone, "workers": self.workers,
+            "profile": self.profile, "site": self.site,
             "min_duration_s": self.min_duration_s, "clear_hold_s": self.clear_hold_s, "message": self.message,
             "source": self.source, "enabled": self.enabled,
             "levels": [{"severity": lv.severity, "threshold": lv.threshold, "clear_at": lv.clear_at,
@@ -178,6 +191,8 @@ def build_rule(spec: RuleSpec) -> Rule:
         unit = canonical_unit(spec.unit) or ""
         if unit not in q.accepted_units:
             raise ValueError(f"unit {spec.unit!r} does not fit {spec.quantity}")
+    if spec.zone is not None and spec.workers is not None:
+        raise ValueError("a rule names either a `zone` or `workers`, not both")
     if spec.metric != "value" and spec.quantity not in ("laeq",) and unit not in ("ppm", "mg/m3"):
         raise ValueError(f"metric {spec.metric} applies to gas or dust concentrations and noise")
     specs = list(spec.levels)
@@ -211,7 +226,8 @@ def build_rule(spec: RuleSpec) -> Rule:
             raise ValueError(f"level {b.severity} must be beyond level {a.severity}")
     return Rule(
         id=spec.id, quantity=spec.quantity, metric=spec.metric, unit=unit, direction=direction,
-        levels=tuple(levels), sensors=spec.sensors, zone=spec.zone, site=spec.site,
+        levels=tuple(levels), sensors=spec.sensors, zone=spec.zone, workers=spec.workers, profile=spec.profile,
+        site=spec.site,
         min_duration_s=spec.min_duration_s, clear_hold_s=spec.clear_hold_s, shift_h=spec.shift_h,
         criterion=spec.criterion, message=spec.message, source=spec.source, enabled=spec.enabled,
     )
@@ -221,18 +237,19 @@ def _catalogue_threshold(spec: RuleSpec, lv: Level, unit: str) -> tuple[float, s
     from exposure.profiles import applicable_limit
 
     substance = spec.quantity
+    profile = spec.profile or "strictest"
     try:
-        applied = applicable_limit(substance, spec.profile, lv.limit)  # type: ignore[arg-type]
+        applied = applicable_limit(substance, profile, lv.limit)  # type: ignore[arg-type]
     except Exception as exc:
         raise ValueError(f"no limits for {substance!r}: {exc}") from None
     if applied is None and lv.limit == "action_level":
-        twa = applicable_limit(substance, spec.profile, "twa")
+        twa = applicable_limit(substance, profile, "twa")
         if twa is not None:  # the usual action level: half the 8-h TWA limit
-            return twa.value_in(unit) * lv.percent / 100.0 * 0.5, f"50 % of {twa.label} ({spec.profile})"
+            return twa.value_in(unit) * lv.percent / 100.0 * 0.5, f"50 % of {twa.label} ({profile})"
     if applied is None:
-        raise ValueError(f"profile {spec.profile} has no {lv.limit} limit for {substance}")
+        raise ValueError(f"profile {profile} has no {lv.limit} limit for {substance}")
     value = applied.value_in(unit) * lv.percent / 100.0
-    label = f"{lv.percent:g} % of {lv.limit} {applied.label} ({spec.profile})"
+    label = f"{lv.percent:g} % of {lv.limit} {applied.label} ({profile})"
     if applied.warning:
         label += f"; {applied.warning}"
     return value, label
@@ -248,6 +265,18 @@ class RuleSet:
     rules: tuple[Rule, ...]
     #: called with (session, AlertEvent) for every alert transition (server.alerting.emit); set by create_app
     listeners: tuple[Any, ...] = field(default=(), compare=False)
+    #: server.counters.Counters (alerts_unit_mismatch ...); set by create_app
+    counters: Any = field(default=None, compare=False)
+    #: the site's jurisdiction profile: the molar volume of unit conversions for rules without a `profile`
+    site_profile: str = field(default="cn", compare=False)
+
+    def count(self, name: str, n: int = 1) -> None:
+        if self.counters is not None:
+            self.counters.add(name, n)
+
+    def carry(self, other: RuleSet) -> RuleSet:
+        """These rules with the wiring (listeners, counters, site profile) of `other`: what PUT /rules installs."""
+        return replace(self, listeners=other.listeners, counters=other.counters, site_profile=other.site_profile)
 
     def by_quantity(self) -> dict[str, list[Rule]]:
         out: dict[str, list[Rule]] = {}

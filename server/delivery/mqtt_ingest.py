@@ -56,6 +56,7 @@ class MqttIngest:
         self.username = unquote(url.username) if url.username else None
         self.password = unquote(url.password) if url.password else None
         self.sessions = sessions
+        #: the rules in force, read at each message; PUT /api/v1/rules replaces it (server.routes.alerts.install_rules)
         self.rules = rules
         self.counters = counters
         self.clock = clock

@@ -33,6 +33,7 @@ class AlertOut(BaseModel):
     site: str | None
     sensor: str
     zone: str | None
+    worker: str | None = Field(description="employee number, for alerts of worker rules")
     quantity: str
     metric: str
     origin: str
@@ -54,6 +55,7 @@ class AlertOut(BaseModel):
     resolved_ts: int | None
     resolved_by: str | None
     resolve_reason: str | None
+    detail: str | None = Field(description="what the metric was computed over (rostered shift or fallback)")
 
 
 class AuditOut(BaseModel):
@@ -92,12 +94,13 @@ class ResolveIn(BaseModel):
 
 def _out(a: AlertRecord, sensor: str) -> AlertOut:
     return AlertOut(
-        id=a.id, rule=a.rule_id, site=a.site, sensor=sensor, zone=a.zone, quantity=a.quantity, metric=a.metric,
+        id=a.id, rule=a.rule_id, site=a.site, sensor=sensor, zone=a.zone, worker=a.worker, quantity=a.quantity,
+        metric=a.metric,
         origin=a.origin, severity=a.severity, current_severity=a.current_severity, step=a.step, state=a.state,
         late=a.late, message=a.message, threshold=a.threshold, unit=a.unit, opened_ts=a.opened_ts, last_ts=a.last_ts,
         trigger_value=a.trigger_value, worst_value=a.worst_value, acknowledged_by=a.acknowledged_by,
         acknowledged_ms=a.acknowledged_ms, ack_note=a.ack_note, resolved_ts=a.resolved_ts, resolved_by=a.resolved_by,
-        resolve_reason=a.resolve_reason,
+        resolve_reason=a.resolve_reason, detail=a.detail,
     )
 
 
@@ -110,6 +113,7 @@ def list_alerts(
     site: Annotated[str | None, Query(max_length=64)] = None,
     zone: Annotated[str | None, Query(max_length=64)] = None,
     sensor: Annotated[str | None, Query(max_length=128)] = None,
+    worker: Annotated[str | None, Query(max_length=64, description="employee number")] = None,
     rule: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[int | None, Query(description="opened at or after (ms)")] = None,
     until: Annotated[int | None, Query(description="opened before (ms)")] = None,
@@ -127,7 +131,7 @@ def list_alerts(
             raise HTTPException(422, f"severity: one of {', '.join(SEVERITIES)}")
         q = q.where(AlertRecord.severity.in_(SEVERITIES[SEVERITIES.index(severity):]))
     for column, value in ((AlertRecord.site, site), (AlertRecord.zone, zone), (Sensor.name, sensor),
-                          (AlertRecord.rule_id, rule)):
+                          (AlertRecord.worker, worker), (AlertRecord.rule_id, rule)):
         if value:
             q = q.where(column == value)
     if since is not None:
@@ -225,8 +229,18 @@ def put_rules(request: Request, session: SessionDep, user: ManagerDep,
         raise HTTPException(422, str(exc)) from None
     state = request.app.state
     _store(session, "rules", text, user, state.clock())
-    state.rules = dataclasses.replace(parsed, listeners=state.rules.listeners)
+    install_rules(state, parsed)
     return [r.to_spec() for r in state.rules.rules]
+
+
+def install_rules(state: object, parsed: RuleSet) -> None:
+    """Put rules in force: app.state.rules (HTTP ingest, edge alarms) and the MQTT ingest's `rules`, which it reads
+    at each message (the MQTT consumer is built once at start-up with the rules of that moment)."""
+    rules: RuleSet = parsed.carry(state.rules)  # type: ignore[attr-defined]
+    state.rules = rules  # type: ignore[attr-defined]
+    mqtt = getattr(state, "mqtt_ingest", None)
+    if mqtt is not None:
+        mqtt.rules = rules
 
 
 @router.get("/notify/config", summary="The notification settings (secrets hidden)")
@@ -280,8 +294,12 @@ def setup_alerting(app: FastAPI, settings: Settings) -> None:
     state.notifier = Notifier(load_notify_config(settings.notify_file), plugins=state.server_plugins,
                               clock=state.clock)
     state.emergency = Emergency.from_settings(settings, notifier=state.notifier, clock=state.clock)
+    from server.health.config import HealthConfig
+
     rules: RuleSet = state.rules
-    state.rules = dataclasses.replace(rules, listeners=(state.notifier.on_alert, state.emergency.on_alert))
+    health = getattr(state, "health_config", None) or HealthConfig()
+    state.rules = dataclasses.replace(rules, listeners=(state.notifier.on_alert, state.emergency.on_alert),
+                                      counters=state.counters, site_profile=health.profile)
 
 
 @contextlib.asynccontextmanager
@@ -293,9 +311,11 @@ async def alerting_tasks(app: FastAPI) -> AsyncIterator[None]:
         with state.sessionmaker() as session:
             state.notifier.load_stored(session)
             row = session.get(SettingsDocument, "rules")
+            health = getattr(state, "health_config", None)
+            if health is not None:
+                state.rules = dataclasses.replace(state.rules, site_profile=health.profile)
             if row is not None:
-                state.rules = dataclasses.replace(parse_rules(row.toml, name="rules (API)"),
-                                                  listeners=state.rules.listeners)
+                install_rules(state, parse_rules(row.toml, name="rules (API)"))
 
     await run_in_threadpool(load)
     task = asyncio.create_task(state.notifier.run(state.sessionmaker), name="notifications")

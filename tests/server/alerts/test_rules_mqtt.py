@@ -1,0 +1,82 @@
+"""Rules replaced through PUT /api/v1/rules reach the MQTT ingest (a real mosquitto broker), on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiomqtt
+import pytest
+from alert_kit import T0, running_server
+
+from tests.conftest import free_port, service_missing
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait(predicate, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[str]:
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(binary).exists():
+        service_missing("mosquitto (apt-get install mosquitto)")
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+    with (tmp_path / "mosquitto.log").open("wb") as log:
+        proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait(lambda: _port_open(port), "mosquitto to listen")
+        yield f"mqtt://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def _publish(url: str, seq: int, value: float) -> int:
+    """Publish one batch as agent plant-a/gw-1 and return the server's ack (sent after the commit)."""
+    port = int(url.rsplit(":", 1)[1])
+    body = {"schema": "hazmon.batch/1", "site": "plant-a", "agent": "gw-1", "seq": seq, "sent_ms": T0,
+            "readings": [{"sensor": "mq-1", "quantity": "h2s", "value": value, "unit": "ppm", "ts": T0 + seq * 1000,
+                          "interval_s": None, "flags": []}]}
+    async with aiomqtt.Client("127.0.0.1", port, protocol=aiomqtt.ProtocolVersion.V5) as client:
+        await client.subscribe("hazmon/v1/plant-a/gw-1/ack", qos=1)
+        await client.publish("hazmon/v1/plant-a/gw-1/batch", json.dumps(body).encode(), qos=1)
+        async with asyncio.timeout(30):
+            async for message in client.messages:
+                return int(json.loads(message.payload)["acked_seq"])  # type: ignore[arg-type]
+    raise AssertionError("no ack")
+
+
+def test_rules_put_through_the_api_apply_to_mqtt_batches(tmp_path: Path, database_url: str, broker: str):
+    """5 ppm of H2S opens nothing under the built-in rule (10 ppm); after PUT /rules sets 3 ppm, the next batch
+    ingested through MQTT opens an alert of the new rule."""
+    with running_server(tmp_path, database_url, mqtt_url=broker) as server:
+        _wait(lambda: server.app.state.mqtt_ingest.connected.is_set(), "the MQTT ingest to subscribe")
+        assert asyncio.run(_publish(broker, 1, 5.0)) == 1
+        assert server.alerts() == []
+        r = server.client.put("/api/v1/rules", headers={"Authorization": f"Bearer {server.manager}",
+                                                        "Content-Type": "text/plain"},
+                              content='[[rules]]\nid = "h2s-low"\nquantity = "h2s"\nunit = "ppm"\nabove = 3.0\n')
+        assert r.status_code == 200, r.text
+        assert asyncio.run(_publish(broker, 2, 5.0)) == 2
+        [alert] = server.alerts()
+        assert alert["rule"] == "h2s-low" and alert["sensor"] == "mq-1" and alert["trigger_value"] == 5.0
+        assert alert["opened_ts"] == T0 + 2000
