@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Final, Literal
 
@@ -91,7 +92,16 @@ def dose_to_twa(dose_percent: float, criterion: DoseCriterion | str = "osha-pel"
 
 
 def _limit(profile: str, kind: Kind, substance: str, catalogue: Catalogue | None) -> AppliedLimit | None:
+    if catalogue is None:
+        return _packaged_limit(profile, kind, substance)
     return applicable_limit(substance, profile, kind, catalogue=catalogue)
+
+
+@lru_cache(maxsize=256)
+def _packaged_limit(profile: str, kind: Kind, substance: str) -> AppliedLimit | None:
+    """The packaged catalogue never changes in a process: look each limit up once (streaming callers ask for
+    it on every reading)."""
+    return applicable_limit(substance, profile, kind)
 
 
 def noise_dose(
