@@ -60,6 +60,16 @@ def _assigned(session: Session, zone: str, now_ms: int) -> list[tuple[str, str]]
     return [(r[0], r[1]) for r in rows]
 
 
+def _health_hook(session: Session, incident: Incident, now_ms: int) -> None:
+    """server.health (when installed) links the workers present to the incident and schedules emergency exams."""
+    try:
+        from server.health.links import on_incident_opened
+    except ImportError:
+        return
+    session.flush()
+    on_incident_opened(session, incident, now_ms=now_ms)
+
+
 def tag(drill: bool) -> str:
     return "[DRILL] " if drill else ""
 
@@ -93,6 +103,7 @@ def start_incident(
     for p in people:
         session.add(MusterEntry(incident_id=incident.id, person_id=p.id, name=p.name, contact=p.contact or "",
                                 via="", marked_by=""))
+    _health_hook(session, incident, now_ms)
     add_event(session, incident, ts=now_ms, actor=actor, kind="opened",
               text=f"{plan.title} started in {site}/{zone or '-'}: {trigger}; {len(people)} people to account for")
     drafts = _notifications(incident, plan, people, notify, key, now_ms)

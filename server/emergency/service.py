@@ -29,6 +29,7 @@ class Emergency:
     def on_alert(self, session: Session, event: AlertEvent) -> None:
         """An alert opened or raised: start every plan it triggers (once per plan, site and zone). Late data never
         starts a plan: it is not a live condition."""
+        _link_workers(session, event)
         if event.kind not in ("opened", "escalated") or event.late:
             return
         for plan in self.plans.values():
@@ -42,3 +43,12 @@ class Emergency:
                         f"({event.severity})",
                 now_ms=self.clock(), alert_id=event.alert_id, notify=self.notifier.config, key=self.key,
             )
+
+
+def _link_workers(session: Session, event: AlertEvent) -> None:
+    """server.health (when installed) stores the workers present for the alert (it never raises)."""
+    try:
+        from server.health.links import on_alert_event
+    except ImportError:
+        return
+    on_alert_event(session, event)

@@ -57,10 +57,11 @@ def to_csv(f: FileOut, part: CsvPart = "exposure") -> str:
     else:
         w.writerow(("employee_no", "alert_id", "rule", "zone", "via", "sensor", "quantity", "severity", "state",
                     "opened_ts", "end_ts", "present_from_ms", "present_until_ms", "threshold", "unit",
-                    "worst_value", "history"))
+                    "worst_value", "history", "kind", "incident_id", "drill"))
         for e in f.events:
-            w.writerow((f.worker.employee_no, e.alert_id, e.rule, e.zone or "", e.via, e.sensor, e.quantity,
-                        e.severity, e.state, e.opened_ts, e.end_ts, e.present_from_ms, e.present_until_ms,
-                        _num(e.threshold), e.unit, _num(e.worst_value),
-                        ";".join(f"{h.ts_ms}:{h.action}:{h.actor}" for h in e.history)))
+            w.writerow((f.worker.employee_no, e.alert_id if e.alert_id is not None else "", e.rule or "",
+                        e.zone or "", e.via, e.sensor or "", e.quantity or "", e.severity or "", e.state, e.opened_ts,
+                        e.end_ts, e.present_from_ms, e.present_until_ms, _num(e.threshold), e.unit or "",
+                        _num(e.worst_value), ";".join(f"{h.ts_ms}:{h.action}:{h.actor}" for h in e.history),
+                        e.kind, e.incident_id if e.incident_id is not None else "", "yes" if e.drill else ""))
     return buf.getvalue()

@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from server.health.schemas import ExposureRecordOut, FileOut
+from server.health.schemas import EventOut, ExposureRecordOut, FileOut
 from server.health.zone_report import ZoneMonth
 
 _CJK = "STSong-Light"
@@ -168,12 +168,11 @@ def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str) -> bytes:
                                     rs[-1].limit.value if rs[-1].limit else None, rs[0].unit,
                                     doc.width * 0.6))
 
-    doc.h("Linked alerts", 2)
-    doc.table(["Alert", "Rule", "Zone / via", "Sensor", "Opened", "Ended", "Present", "Worst", "History"],
-              [[e.alert_id, e.rule, f"{e.zone or '-'} / {e.via}", e.sensor, _when(e.opened_ts, tz),
+    doc.h("Linked alerts and incidents", 2)
+    doc.table(["Event", "Rule / plan", "Zone / via", "Sensor", "Opened", "Ended", "Present", "Worst", "History"],
+              [[_event_name(e), e.rule or "-", f"{e.zone or '-'} / {e.via}", e.sensor or "-", _when(e.opened_ts, tz),
                 _when(e.end_ts, tz), f"{_when(e.present_from_ms, tz)} - {_when(e.present_until_ms, tz)}",
-                f"{e.worst_value:g} {e.unit} (threshold {e.threshold:g})",
-                "; ".join(f"{_when(h.ts_ms, tz)} {h.action} by {h.actor}" for h in e.history)]
+                _event_worst(e), "; ".join(f"{_when(h.ts_ms, tz)} {h.action} by {h.actor}" for h in e.history)]
                for e in f.events] or [["-"] * 9])
 
     doc.h("Health surveillance exams", 2)
@@ -218,3 +217,20 @@ def zone_pdf(z: ZoneMonth, *, tz: ZoneInfo) -> bytes:
     doc.h("Workers' exposure records (current versions, counts)", 2)
     doc.table(["Hazard", "Verdict", "Worker-shifts"], [list(r) for r in z.records_by_verdict] or [["-", "-", "-"]])
     return doc.build()
+
+
+def _event_name(e: EventOut) -> str:
+    if e.kind != "incident":
+        return f"alert {e.alert_id}"
+    inc = e.incident
+    own = inc.own_muster if inc else None
+    muster = "" if own is None else (" safe" if own.safe_ms is not None else " not marked safe")
+    steps = "" if inc is None else f" steps {sum(1 for s in inc.steps if s.done_ms)}/{len(inc.steps)}"
+    return f"{'DRILL ' if e.drill else ''}incident {e.incident_id}{steps}{muster}"
+
+
+def _event_worst(e: EventOut) -> str:
+    if e.worst_value is None:
+        return "-"
+    limit = "" if e.threshold is None else f" (threshold {e.threshold:g})"
+    return f"{e.worst_value:g} {e.unit or ''}{limit}"

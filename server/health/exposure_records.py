@@ -244,6 +244,7 @@ def _noise(base: dict, estimate: Series, measured: Series, peak: float | None, p
     dose_c = _DOSE_CRITERION.get(config.profile, "niosh")
     dose = noise_dose(estimate, criterion=dose_c, shift_h=shift_h)
     lower = lex_8h(measured, criterion=criterion, shift_h=shift_h)
+    hc = noise_dose(estimate, criterion="osha-hc", shift_h=shift_h)  # 1910.95(c) action level, for surveillance
     us = config.profile in _DOSE_CRITERION
     limit = dose.limit if us else lex.limit
     exceeds = dose.exceeds if us else lex.exceeds
@@ -254,7 +255,7 @@ def _noise(base: dict, estimate: Series, measured: Series, peak: float | None, p
         ratio=dose.dose_percent / 100.0, verdict=verdict_of(exceeds, limit, measured.coverage), exposure_class=band,
         limit=limit,
         details={"lex_criterion": criterion, "measured_lex_8h": lower.lex_8h_db, "dose_twa_db": dose.twa_db,
-                 "laeq_valid_time": lower.laeq_db},
+                 "laeq_valid_time": lower.laeq_db, "osha_hc_twa_db": hc.twa_db},
     )
 
 

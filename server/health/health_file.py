@@ -29,9 +29,12 @@ from server.health.schemas import (
     FileOut,
     GapOut,
     HistoryOut,
+    IncidentEvidenceOut,
     LimitOut,
+    OwnMusterOut,
     PersonalSensorOut,
     SensorUseOut,
+    StepStateOut,
     WorkerOut,
 )
 
@@ -81,12 +84,20 @@ def exam_out(session: Session, e: Exam) -> ExamOut:
 
 
 def event_out(e: LinkedEvent) -> EventOut:
-    return EventOut(alert_id=e.alert_id, rule=e.rule, sensor=e.sensor, quantity=e.quantity, severity=e.severity,
-                    state=e.state, zone=e.zone_code, via=e.via, opened_ts=e.opened_ts, end_ts=e.end_ts,
-                    present_from_ms=e.present_from_ms, present_until_ms=e.present_until_ms, threshold=e.threshold,
-                    unit=e.unit, trigger_value=e.trigger_value, worst_value=e.worst_value,
-                    series=[(p.ts, p.value, p.flags) for p in e.series],
-                    history=[HistoryOut(ts_ms=h.ts_ms, actor=h.actor, action=h.action) for h in e.history])
+    inc = e.incident
+    return EventOut(kind=e.kind, incident_id=e.incident_id, alert_id=e.alert_id, rule=e.rule, sensor=e.sensor,
+                    quantity=e.quantity, severity=e.severity, state=e.state, zone=e.zone_code, via=e.via,
+                    opened_ts=e.opened_ts, end_ts=e.end_ts, present_from_ms=e.present_from_ms,
+                    present_until_ms=e.present_until_ms, threshold=e.threshold, unit=e.unit,
+                    trigger_value=e.trigger_value, worst_value=e.worst_value, drill=bool(inc and inc.drill),
+                    stored=e.stored, series=[(p.ts, p.value, p.flags) for p in e.series],
+                    history=[HistoryOut(ts_ms=h.ts_ms, actor=h.actor, action=h.action, detail=h.detail)
+                             for h in e.history],
+                    incident=None if inc is None else IncidentEvidenceOut(
+                        incident_id=inc.incident_id, plan=inc.plan, title=inc.title, drill=inc.drill, site=inc.site,
+                        trigger=inc.trigger, alert_id=inc.alert_id, opened_ms=inc.opened_ms, closed_ms=inc.closed_ms,
+                        steps=[StepStateOut(**s.__dict__) for s in inc.steps], muster_count=inc.muster_count,
+                        own_muster=None if inc.own_muster is None else OwnMusterOut(**inc.own_muster.__dict__)))
 
 
 def records_of(session: Session, worker_id: int, *, include_superseded: bool = False,

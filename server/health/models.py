@@ -221,3 +221,35 @@ class FileDeletion(Base):
     ts_ms: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     counts_json: Mapped[str] = mapped_column(Text)
+
+
+class EventLink(Base):
+    """A worker linked to an alert or an incident in a zone, stored when the event opens (and widened when an
+    alert resolves), so the file stays as it was known even if the roster is edited later. `via`: `zone`,
+    `personal` (wore the alert's sensor), `muster` (on the incident's muster list) or `zone+muster`. Migration
+    0006. `exam_id`: the emergency exam this link scheduled (one per incident and worker)."""
+
+    __tablename__ = "health_event_links"
+    __table_args__ = (UniqueConstraint("kind", "event_id", "worker_id"),
+                      Index("ix_health_event_links_worker", "worker_id", "kind"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("health_workers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # alert | incident
+    event_id: Mapped[int] = mapped_column(Integer)
+    via: Mapped[str] = mapped_column(String(32))
+    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    present_from_ms: Mapped[int] = mapped_column(BigInteger)
+    present_until_ms: Mapped[int] = mapped_column(BigInteger)
+    linked_ms: Mapped[int] = mapped_column(BigInteger)
+    exam_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class EventLinkRun(Base):
+    """The mark that an event's links were stored (even when nobody was present): events without one (from
+    before migration 0006) are linked at read time from the roster."""
+
+    __tablename__ = "health_event_link_runs"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    linked_ms: Mapped[int] = mapped_column(BigInteger)
+    workers: Mapped[int] = mapped_column(Integer, default=0)

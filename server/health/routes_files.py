@@ -19,6 +19,7 @@ from server.health.health_file import build_file, event_out, exam_out, record_ou
 from server.health.linkage import events_for_worker
 from server.health.models import (
     Assignment,
+    EventLink,
     Exam,
     ExamAttachment,
     ExposureRecord,
@@ -134,12 +135,14 @@ def get_file(acc: AccessDep, worker_id: int) -> FileOut:
     return f
 
 
-@router.get("/workers/{worker_id}/events", summary="Alerts linked to the worker, with their evidence")
+@router.get("/workers/{worker_id}/events", summary="Alerts and incidents linked to the worker, with their evidence")
 def get_events(acc: AccessDep, worker_id: int) -> list[EventOut]:
     w = _worker(acc, worker_id, "events.read")
     events = [event_out(e) for e in events_for_worker(acc.session, w.id,
                                                       margin_ms=acc.config.evidence_margin_s * 1000)]
-    acc.record("events.read", f"worker:{w.id}", "alerts=" + ",".join(str(e.alert_id) for e in events))
+    alerts = ",".join(str(e.alert_id) for e in events if e.kind == "alert")
+    incidents = ",".join(str(e.incident_id) for e in events if e.kind == "incident")
+    acc.record("events.read", f"worker:{w.id}", f"alerts={alerts} incidents={incidents}")
     acc.session.commit()
     return events
 
@@ -320,6 +323,7 @@ def delete_file(acc: AccessDep, worker_id: int, body: DeleteIn) -> DeleteOut:
         "assignments": s.execute(delete(Assignment).where(Assignment.worker_id == w.id)).rowcount,
         "personal_sensors": s.execute(delete(PersonalSensorAssignment)
                                       .where(PersonalSensorAssignment.worker_id == w.id)).rowcount,
+        "event_links": s.execute(delete(EventLink).where(EventLink.worker_id == w.id)).rowcount,
     }
     s.delete(w)
     counts["workers"] = 1

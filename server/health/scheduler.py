@@ -59,6 +59,11 @@ async def _loop(app: FastAPI, config: HealthConfig) -> None:
 async def scheduler_lifespan(app: FastAPI) -> AsyncIterator[None]:
     config = getattr(app.state, "health_config", None) or HealthConfig()
     app.state.health_config = config
+    maker = getattr(app.state, "sessionmaker", None)
+    if maker is not None:  # the link hooks (server/health/links.py) find the app's health config through sessions
+        from server.health.links import APP_STATE_KEY
+
+        maker.configure(info={**(maker.kw.get("info") or {}), APP_STATE_KEY: app.state})
     task = asyncio.create_task(_loop(app, config)) if config.scheduler_s > 0 else None
     try:
         yield

@@ -259,14 +259,53 @@ class HistoryOut(BaseModel):
     ts_ms: int
     actor: str
     action: str
+    detail: str = ""
+
+
+class StepStateOut(BaseModel):
+    idx: int
+    title: str
+    owner: str
+    done_ms: int | None
+    done_by: str | None
+
+
+class OwnMusterOut(BaseModel):
+    """The worker's own answer on the incident's muster list (`safe_ms` None: not marked safe)."""
+
+    person_id: str
+    safe_ms: int | None
+    via: str
+    marked_by: str
+
+
+class IncidentEvidenceOut(BaseModel):
+    incident_id: int
+    plan: str
+    title: str
+    drill: bool
+    site: str
+    trigger: str
+    alert_id: int | None
+    opened_ms: int
+    closed_ms: int | None
+    steps: list[StepStateOut]
+    muster_count: dict[str, int]
+    own_muster: OwnMusterOut | None
 
 
 class EventOut(BaseModel):
-    alert_id: int
-    rule: str
-    sensor: str
-    quantity: str
-    severity: str
+    """An alert or an incident linked to the worker. Alert fields are None for an incident started by hand;
+    `incident` holds an incident's evidence (checklist, muster, drill). `stored`: the link was stored when the
+    event opened (False: linked from the current roster, for events from before links were stored)."""
+
+    kind: str = "alert"
+    incident_id: int | None = None
+    alert_id: int | None
+    rule: str | None
+    sensor: str | None
+    quantity: str | None
+    severity: str | None
     state: str
     zone: str | None
     via: str
@@ -274,12 +313,15 @@ class EventOut(BaseModel):
     end_ts: int
     present_from_ms: int
     present_until_ms: int
-    threshold: float
-    unit: str
-    trigger_value: float
-    worst_value: float
+    threshold: float | None
+    unit: str | None
+    trigger_value: float | None
+    worst_value: float | None
+    drill: bool = False
+    stored: bool = True
     series: list[tuple[int, float, str]]
     history: list[HistoryOut]
+    incident: IncidentEvidenceOut | None = None
 
 
 class DueOut(BaseModel):

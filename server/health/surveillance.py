@@ -9,6 +9,7 @@ current exposure records in the look-back window.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,11 +26,12 @@ from server.health.models import Exam, ExposureRecord, Worker
 
 EXAM_TYPES = ("pre_placement", "periodic", "exit", "emergency", "follow_up")
 ExamType = Literal["pre_placement", "periodic", "exit", "emergency", "follow_up"]
-Metric = Literal["lex_8h", "ratio", "twa", "dose_percent"]
-_METRICS = ("lex_8h", "ratio", "twa", "dose_percent")
+Metric = Literal["lex_8h", "ratio", "twa", "dose_percent", "osha_hc_twa"]
+_METRICS = ("lex_8h", "ratio", "twa", "dose_percent", "osha_hc_twa")
 
 
 _R = TypeVar("_R", "IntervalRule", "FollowUpRule")
+_SEVERITIES = ("info", "warning", "critical", "emergency")
 
 
 class RulesError(ValueError):
@@ -47,6 +49,13 @@ class IntervalRule:
     months: int
     source: str
     mark: str
+    #: the first exam is due this many months after the first exposure at the rule's level (0: at once)
+    first_within_months: int = 0
+    first_source: str = ""
+    first_mark: str = ""
+
+    def at_level(self, level: float) -> bool:
+        return level >= self.at_least and (self.below is None or level < self.below)
 
     def matches(self, jurisdiction: str, hazard: str, level: float) -> bool:
         return (self.jurisdiction in ("*", jurisdiction) and self.hazard in ("*", hazard)
@@ -66,11 +75,40 @@ class FollowUpRule:
 
 
 @dataclass(frozen=True)
+class EmergencyRule:
+    """An incident (not a drill) of a matching plan schedules an exam for every worker linked to it."""
+
+    id: str
+    jurisdiction: str
+    plans: tuple[str, ...]
+    min_severity: str | None  # of the alert that started the incident; None: any
+    manual: bool  # incidents started by hand (no alert) count
+    exam_type: ExamType
+    within_days: int
+    source: str
+    mark: str
+
+    def matches(self, jurisdiction: str, plan: str, severity: str | None) -> bool:
+        import fnmatch
+
+        from server.rules import severity_rank
+
+        if self.jurisdiction not in ("*", jurisdiction):
+            return False
+        if not any(fnmatch.fnmatchcase(plan, p) for p in self.plans):
+            return False
+        if severity is None:
+            return self.manual
+        return self.min_severity is None or severity_rank(severity) >= severity_rank(self.min_severity)
+
+
+@dataclass(frozen=True)
 class Rules:
     lookback_days: int
     horizon_days: int
     intervals: tuple[IntervalRule, ...]
     follow_ups: tuple[FollowUpRule, ...]
+    emergency: tuple[EmergencyRule, ...] = ()
 
 
 def _field(row: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
@@ -99,7 +137,9 @@ def parse_rules(text: str, *, file: str = "surveillance rules") -> Rules:
         intervals.append(IntervalRule(
             _field(row, "id", str, w), _field(row, "jurisdiction", str, w), _field(row, "hazard", str, w), metric,
             float(_field(row, "at_least", (int, float), w)), None if below is None else float(below),
-            _field(row, "months", int, w), _field(row, "source", str, w), _field(row, "mark", str, w, "site")))
+            _field(row, "months", int, w), _field(row, "source", str, w), _field(row, "mark", str, w, "site"),
+            _field(row, "first_within_months", int, w, 0), _field(row, "first_source", str, w, ""),
+            _field(row, "first_mark", str, w, "")))
     follow = []
     for i, row in enumerate(raw.get("follow_up", [])):
         w = f"{file}: follow_up[{i}]"
@@ -111,8 +151,29 @@ def parse_rules(text: str, *, file: str = "surveillance rules") -> Rules:
             _field(row, "id", str, w), _field(row, "jurisdiction", str, w, "*"), _field(row, "hazard", str, w),
             metric, float(_field(row, "at_least", (int, float), w)), exam_type,
             _field(row, "within_days", int, w, 30), _field(row, "source", str, w, "")))
+    emergency = []
+    for i, row in enumerate(raw.get("emergency", [])):
+        w = f"{file}: emergency[{i}]"
+        exam_type = _field(row, "exam_type", str, w, "emergency")
+        min_sev = _field(row, "min_severity", str, w, None)
+        plans = _field(row, "plans", list, w, ["*"])
+        if exam_type not in EXAM_TYPES:
+            raise RulesError(f"{w}.exam_type: one of {', '.join(EXAM_TYPES)}")
+        if min_sev is not None and min_sev not in _SEVERITIES:
+            raise RulesError(f"{w}.min_severity: one of {', '.join(_SEVERITIES)}")
+        if not plans or not all(isinstance(p, str) for p in plans):
+            raise RulesError(f"{w}.plans: a list of plan ids or globs")
+        within = _field(row, "within_days", int, w, 1)
+        if within < 0:
+            raise RulesError(f"{w}.within_days: 0 or more")
+        manual = row.get("manual", True)
+        if not isinstance(manual, bool):
+            raise RulesError(f"{w}.manual: true or false")
+        emergency.append(EmergencyRule(
+            _field(row, "id", str, w), _field(row, "jurisdiction", str, w, "*"), tuple(plans), min_sev, manual,
+            exam_type, within, _field(row, "source", str, w, ""), _field(row, "mark", str, w, "site")))
     return Rules(_field(raw, "lookback_days", int, file, 365), _field(raw, "horizon_days", int, file, 30),
-                 tuple(intervals), tuple(follow))
+                 tuple(intervals), tuple(follow), tuple(emergency))
 
 
 @lru_cache(maxsize=8)
@@ -138,7 +199,23 @@ def jurisdiction_of(profile: str) -> str:
 
 
 def metric_value(rec: ExposureRecord, metric: Metric) -> float | None:
+    if metric == "osha_hc_twa":
+        return osha_hc_twa(rec)
     return {"lex_8h": rec.lex_8h, "ratio": rec.ratio, "twa": rec.twa, "dose_percent": rec.dose_percent}[metric]
+
+
+def osha_hc_twa(rec: ExposureRecord) -> float | None:
+    """The noise 8-h TWA as 29 CFR 1910.95 measures it for the hearing-conservation action level (5 dB exchange,
+    80 dB(A) threshold: exposure.noise criterion `osha-hc`), kept in the record's details since migration 0006's
+    release. Older records only have LEX,8h (3 dB exchange), which is never below the 5 dB TWA of the same
+    shift, so it stands in as the conservative value."""
+    if rec.lex_8h is None and rec.dose_percent is None:
+        return None
+    try:
+        v = json.loads(rec.details_json or "{}").get("osha_hc_twa_db")
+    except ValueError:
+        v = None
+    return float(v) if isinstance(v, int | float) else rec.lex_8h
 
 
 def schedule_follow_ups(session: Session, records: Iterable[ExposureRecord], config: HealthConfig, *,
@@ -248,8 +325,18 @@ def due_list(session: Session, config: HealthConfig, *, today: dt.date, horizon_
             rule, level = best
             last = max((e.exam_date for e in done if e.exam_type in ("periodic", "pre_placement", "follow_up")
                         and e.hazard in (None, hazard) and e.exam_date is not None), default=None)
-            first = local_date(min(r.shift_start_ms for r in rs), config)
-            due = add_months(last, rule.months) if last else first
-            add("periodic", hazard, due, f"rule {rule.id} ({rule.source}; {rule.mark}) at level {level:.4g}")
+            basis = f"rule {rule.id} ({rule.source}; {rule.mark}) at level {level:.4g}"
+            if last:
+                add("periodic", hazard, add_months(last, rule.months), basis)
+                continue
+            if rule.first_within_months:  # baseline: months after the first shift at the rule's level
+                at_level = [r.shift_start_ms for r in rs
+                            if (v := metric_value(r, rule.metric)) is not None and rule.at_level(v)]
+                first = local_date(min(at_level), config)
+                add("periodic", hazard, add_months(first, rule.first_within_months),
+                    f"{basis}; first exam within {rule.first_within_months} months of the first exposure at "
+                    f"that level ({rule.first_source or rule.source}; {rule.first_mark or rule.mark})")
+                continue
+            add("periodic", hazard, local_date(min(r.shift_start_ms for r in rs), config), basis)
     out.sort(key=lambda d: (d.due_date, d.worker_id, d.exam_type, d.hazard or ""))
     return out

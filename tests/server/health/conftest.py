@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,10 +115,12 @@ class Env:
         return self.ok("POST", "/exposure-records/compute")
 
 
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+@contextmanager
+def make_env(database_url: str, tmp_path: Path, **settings: Any) -> Iterator[Env]:
+    """An app on the database with one user and token per role (and `worker2`, a second worker account)."""
     now = [at(12, DAY + dt.timedelta(days=2))]
-    app = create_app(Settings(data_dir=tmp_path, database_url=database_url), clock=lambda: now[0], migrate=True)
+    app = create_app(Settings(data_dir=tmp_path, database_url=database_url, **settings), clock=lambda: now[0],
+                     migrate=True)
     app.state.health_config = HealthConfig(scheduler_s=0, settle_s=300)
     with TestClient(app) as client:
         e = Env(client, app, now)
@@ -128,6 +131,42 @@ def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
                 e.user_ids[role] = user.id
                 e.tokens[role] = create_api_token(s, user_name=role, label="test", now_ms=0)
             s.commit()
+        yield e
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+    with make_env(database_url, tmp_path) as e:
+        yield e
+
+
+PLAN = """id = "toxic-release"
+title = "Toxic release"
+[[triggers]]
+quantity = "co"
+min_severity = "critical"
+zones = ["A"]
+[[steps]]
+title = "Evacuate the zone"
+owner = "zone supervisor"
+[[steps]]
+title = "Call the rescue team"
+owner = "control room"
+[[roster]]
+id = "W3"
+name = "Fitter on call"
+zones = ["A"]
+"""
+
+
+@pytest.fixture
+def plan_env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+    """`env` with one emergency plan: toxic-release, started by a critical CO alert in zone A (or by hand), with two
+    steps and W3 on its roster for zone A."""
+    plans = tmp_path / "emergency"
+    plans.mkdir()
+    (plans / "toxic-release.toml").write_text(PLAN)
+    with make_env(database_url, tmp_path, emergency_dir=plans, secret_key="test-secret-key") as e:
         yield e
 
 

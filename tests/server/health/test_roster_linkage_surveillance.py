@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from server.alerting import AlertRecord
 from server.audit import audit
-from server.db.models import Alert
 from server.health.linkage import workers_present
 from server.health.surveillance import add_months
 
@@ -39,23 +39,25 @@ def test_roster_import_reports_every_bad_row_and_is_atomic_by_default(env: Env) 
 
 
 def test_an_alert_in_a_zone_links_the_workers_present_with_evidence(env: Env) -> None:
-    """An alert on zone A's sensor at 08:00 is in W1's file (in A then) with the series and the ack history;
-    a worker in zone B at that time is not linked."""
+    """An alert on zone A's sensor at 08:00 (from before links were stored: linked at read time) is in W1's file
+    (in A then) with the series and its history once per transition; a worker in zone B then is not linked."""
     wid = two_zone_plant(env)
     other = env.worker("W2")
     env.ok("POST", "/assignments", json={"worker_id": other, "zone": "B", "start_ms": at(7), "end_ms": at(15)})
     with env.session() as s:
-        al = Alert(rule_id="co-high", sensor_id=1, quantity="co", severity="warning", state="resolved",
-                   message="co high", threshold=9.0, unit="ppm", opened_ts=at(8), trigger_value=10.0,
-                   worst_value=10.0, last_ts=at(8.1), resolved_ts=at(8.2))
+        al = AlertRecord(rule_id="co-high", sensor_id=1, quantity="co", severity="warning", state="resolved",
+                         message="co high", threshold=9.0, unit="ppm", opened_ts=at(8), trigger_value=10.0,
+                         worst_value=10.0, last_ts=at(8.1), resolved_ts=at(8.2), acknowledged_by="safety_manager",
+                         acknowledged_ms=at(8.05), ack_note="fans on")
         s.add(al)
         s.flush()
-        audit(s, ts_ms=at(8.05), actor="user:safety_manager", action="alert_ack", target=f"alert:{al.id}")
+        for ts, action in ((at(8), "alert_opened"), (at(8.05), "alert_acknowledged"), (at(8.2), "alert_resolved")):
+            audit(s, ts_ms=ts, actor="system", action=action, target=f"alert:{al.id}")
         s.commit()
         assert workers_present(s, al.id) == [(wid, "zone")]
     (ev,) = env.ok("GET", f"/workers/{wid}/events")
-    assert ev["zone"] == "A" and ev["via"] == "zone" and ev["present_from_ms"] == at(8)
-    assert [h["action"] for h in ev["history"]] == ["opened", "alert_ack", "resolved"]
+    assert ev["zone"] == "A" and ev["via"] == "zone" and ev["present_from_ms"] == at(8) and ev["stored"] is False
+    assert [h["action"] for h in ev["history"]] == ["opened", "acknowledged", "resolved"]
     assert len(ev["series"]) == 33 and all(v == 10.0 for _, v, _ in ev["series"])  # 07:50..08:22, 1 per min
     assert env.ok("GET", f"/workers/{other}/events") == []
     assert env.ok("GET", f"/workers/{wid}/file")["events"][0]["alert_id"] == ev["alert_id"]
