@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     mqtt_url: str = Field(default="", pattern=r"^(mqtts?://[^/]+)?$", description="MQTT ingest; off when empty")
     mqtt_shared_group: str = Field(default="", description="MQTT 5 shared subscription group for replicas")
     mqtt_client_id: str = ""
+    mqtt_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts:// (default: the system's)")
     influx_url: str = Field(default="", description="InfluxDB v1 HTTP API for raw series; off when empty")
     host: str = "127.0.0.1"
     port: int = Field(default=8600, ge=1, le=65535)

@@ -63,6 +63,12 @@ class MqttIngest:
         self.connected = asyncio.Event()
         self._agents: dict[tuple[str, str], int] = {}
 
+    def _tls(self) -> aiomqtt.TLSParameters | None:
+        if not self.tls:
+            return None
+        ca = self.settings.mqtt_ca_file
+        return aiomqtt.TLSParameters(ca_certs=str(ca) if ca else None)
+
     def subscriptions(self) -> list[str]:
         group = self.settings.mqtt_shared_group
         prefix = f"$share/{group}/" if group else ""
@@ -79,7 +85,7 @@ class MqttIngest:
                     password=self.password,
                     identifier=self.settings.mqtt_client_id or f"hazmon-server-{socket.gethostname()}-{os.getpid()}",
                     protocol=aiomqtt.ProtocolVersion.V5,
-                    tls_params=aiomqtt.TLSParameters() if self.tls else None,
+                    tls_params=self._tls(),
                     keepalive=30,
                     timeout=10,
                 ) as client:

@@ -65,15 +65,17 @@ class Proc:
 
 
 class Mosquitto(Proc):
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, extra_conf: str = "", anonymous: bool = True) -> None:
         binary = "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else shutil.which("mosquitto")
         if binary is None:
             service_missing("mosquitto (apt-get install mosquitto)")
         self.port = free_port()
         conf = directory / "mosquitto.conf"
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            f"persistence_location {directory}/\nmax_queued_messages 100000\n"
+            # as root, mosquitto drops to its own user, which cannot read the test's private temporary directory
+            ("user root\n" if os.geteuid() == 0 else "")
+            + f"listener {self.port} 127.0.0.1\nallow_anonymous {str(anonymous).lower()}\npersistence true\n"
+            f"persistence_location {directory}/\nmax_queued_messages 100000\n{extra_conf}"
         )
         super().__init__("mosquitto", [str(binary), "-c", str(conf)], log=directory / "mosquitto.log")
 
@@ -130,7 +132,15 @@ HAZMON = [sys.executable, "-m", "hazmon"]
 
 
 class Server(Proc):
-    def __init__(self, directory: Path, *, mqtt_url: str = "", influx_url: str = "") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        mqtt_url: str = "",
+        influx_url: str = "",
+        name: str = "server",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -141,7 +151,8 @@ class Server(Proc):
             "HAZMON_LOG_LEVEL": "warning",
         }
         self.env.pop("HAZMON_DATABASE_URL", None)
-        super().__init__("server", [*HAZMON, "server", "run"], env=self.env, log=directory / "server.log")
+        self.env.update(extra_env or {})
+        super().__init__(name, [*HAZMON, "server", "run"], env=self.env, log=directory / f"{name}.log")
         self.url = f"http://127.0.0.1:{self.port}"
         self._admin: str | None = None
 
@@ -163,9 +174,10 @@ class Server(Proc):
             return {}
 
     def admin_token(self) -> str:
-        if self._admin is None:
-            self.cli("user", "add", "faults-admin", "--role", "admin", stdin="a-long-password\n")
-            self._admin = self.cli("api-token", "create", "--user", "faults-admin")
+        if self._admin is None:  # one admin per server object: replicas may share one database
+            user = f"faults-admin-{self.name}"
+            self.cli("user", "add", user, "--role", "admin", stdin="a-long-password\n")
+            self._admin = self.cli("api-token", "create", "--user", user)
         return self._admin
 
     def get(self, path: str, **params: object) -> object:
@@ -202,10 +214,11 @@ class AgentProc(Proc):
         mqtt_url: str = "",
         samples: int = 200,
         interval_s: float = 0.05,
+        mqtt_extra: str = "",
     ) -> None:
         token = server.cli("agent-token", "create", "--site", "faults", "--agent", "gw-1")
         if uplink == "mqtt":
-            up = f'type = "mqtt"\nurl = "{mqtt_url}"\nack_timeout_s = 5.0\nstatus_interval_s = 2.0\n'
+            up = f'type = "mqtt"\nurl = "{mqtt_url}"\nack_timeout_s = 5.0\nstatus_interval_s = 2.0\n{mqtt_extra}'
         else:
             up = f'type = "http"\nurl = "{server.url}"\ntoken = "{token}"\nstatus_interval_s = 2.0\n'
         self.sensors = ["f-noise", "f-gas"]
@@ -227,12 +240,15 @@ class AgentProc(Proc):
     def outbox(self) -> dict[str, int]:
         import sqlite3
 
+        empty = {"pending_batches": 0, "pending_readings": 0, "written_readings": 0, "last_seq": 0}
         if not self.outbox_path.exists():
-            return {"pending_batches": 0, "pending_readings": 0, "written_readings": 0, "last_seq": 0}
+            return empty
         db = sqlite3.connect(self.outbox_path)
         try:
             batches, readings = db.execute("SELECT COUNT(*), COALESCE(SUM(n_readings), 0) FROM batches").fetchone()
             written = db.execute("SELECT COALESCE(SUM(n_readings), 0), COALESCE(MAX(seq), 0) FROM journal").fetchone()
+        except sqlite3.OperationalError:  # the agent is still creating its tables
+            return empty
         finally:
             db.close()
         return {
@@ -250,6 +266,81 @@ class AgentProc(Proc):
             return dict(db.execute("SELECT seq, n_readings FROM journal"))
         finally:
             db.close()
+
+
+@pytest.fixture
+def fresh_postgres() -> Iterator[str]:
+    """An empty PostgreSQL database of its own, migrated, dropped afterwards (for several server processes)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from tests.conftest import PG_ADMIN_URL
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"hazmon_faults_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        service_missing(f"PostgreSQL ({exc.orig})")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    subprocess.run(
+        [*HAZMON, "server", "db", "upgrade"],
+        env={**os.environ, "HAZMON_DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def make_certificates(directory: Path) -> Path:
+    """A throwaway CA and a broker certificate for 127.0.0.1, made with the openssl command. Returns the CA."""
+    if shutil.which("openssl") is None:
+        service_missing("openssl")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, cwd=directory, capture_output=True)
+
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=hazmon test CA",
+    )
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "broker.key", "-out", "broker.csr", "-subj", "/CN=127.0.0.1")
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "broker.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "broker.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    )
+    return directory / "ca.pem"
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from plugins.mqtt_input.decode import (
 )
 from plugins.mqtt_input.paths import PathNotFound, PathSyntaxError, parse_path
 from plugins.mqtt_input.source import MqttInputConfig, MqttInputSource
+from tests.conftest import service_missing
 
 SDS011 = (
     b'{"Time":"2023-05-21T01:06:38","BME280":{"Temperature":20.5,"Humidity":53.1,"DewPoint":10.6,'
@@ -322,10 +323,11 @@ async def test_source_reconnects_when_the_broker_restarts(broker_factory):
     await stop(task, stream, source)
 
 
-@pytest.mark.skipif(shutil.which("mosquitto_passwd") is None, reason="mosquitto_passwd is not installed")
 async def test_credentials_are_sent_and_a_refusal_is_retried(broker_factory, tmp_path):
     """With a password file on the broker, the configured user reads; a wrong password is a counted
     connection error, retried, never a crash."""
+    if shutil.which("mosquitto_passwd") is None:
+        service_missing("mosquitto_passwd (Debian package mosquitto)")
     passwd = tmp_path / "passwd"
     subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwd), "agent", "s3cret"], check=True)
     passwd.chmod(0o600)
@@ -361,9 +363,10 @@ def _make_certificates(directory: Path) -> Path:
     return directory / "ca.pem"
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 async def test_tls_with_the_site_ca(broker_factory, tmp_path):
     """mqtts:// with tls_ca_file reads from a TLS broker; without that CA the certificate is refused (counted)."""
+    if shutil.which("openssl") is None:
+        service_missing("openssl")
     ca = _make_certificates(tmp_path)
     broker = broker_factory(
         extra_conf=f"cafile {ca}\ncertfile {tmp_path / 'server.pem'}\nkeyfile {tmp_path / 'server.key'}\n"
