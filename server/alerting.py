@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text, select
+from sqlalchemy import BigInteger, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from exposure import InvalidInput, Reading
@@ -48,27 +48,6 @@ log = logging.getLogger(__name__)
 UNRELIABLE = frozenset({"sensor_fault", "warmup", "out_of_range"})
 STEL_STEP_MS = 15_000
 _GAP_MS = round(DEFAULT_MAX_GAP_S * 1000)
-
-
-class AlertRecord(Alert):
-    """The alerts table with its lifecycle columns (migration 0004 adds them to the `alerts` table)."""
-
-    site: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    metric: Mapped[str] = mapped_column(String(24), default="value", server_default="value")
-    origin: Mapped[str] = mapped_column(String(16), default="server", server_default="server")
-    current_severity: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    acknowledged_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    ack_note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    resolve_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # migration 0005: the worker an alert of a worker rule is about, and what the metric was computed over
-    worker_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    worker: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AlertState(Base):
@@ -276,10 +255,10 @@ def evaluate_thresholds(
     presence = _presence(session, ids, min(r.ts for r in relevant) - window_ms, max(r.ts for r in relevant),
                          active_rules)
     worker_ids = set(presence.employee_no)
-    open_alerts: dict[EpisodeKey, AlertRecord] = {}
+    open_alerts: dict[EpisodeKey, Alert] = {}
     for a in session.execute(
-        select(AlertRecord).where(AlertRecord.state != "resolved", AlertRecord.worker_id.is_(None),
-                                  AlertRecord.sensor_id.in_(ids))
+        select(Alert).where(Alert.state != "resolved", Alert.worker_id.is_(None),
+                                  Alert.sensor_id.in_(ids))
     ).scalars():
         open_alerts[(a.rule_id, "s", a.sensor_id)] = a
     states: dict[EpisodeKey, AlertState | AlertWorkerState] = {
@@ -288,7 +267,7 @@ def evaluate_thresholds(
     }
     if worker_ids:
         for a in session.execute(
-            select(AlertRecord).where(AlertRecord.state != "resolved", AlertRecord.worker_id.in_(worker_ids))
+            select(Alert).where(Alert.state != "resolved", Alert.worker_id.in_(worker_ids))
         ).scalars():
             open_alerts[(a.rule_id, "w", a.worker_id)] = a  # type: ignore[index]
         for ws in session.execute(
@@ -387,7 +366,7 @@ def listeners_of(rules: RuleSet) -> tuple[Listener, ...]:
 
 
 class _Run:
-    def __init__(self, session: Session, rules: RuleSet, open_alerts: dict[EpisodeKey, AlertRecord],
+    def __init__(self, session: Session, rules: RuleSet, open_alerts: dict[EpisodeKey, Alert],
                  sensor_zones: dict[int, str]) -> None:
         self.session, self.rules, self.open_alerts, self.sensor_zones = session, rules, open_alerts, sensor_zones
         self.events: list[AlertEvent] = []
@@ -413,7 +392,7 @@ class _Run:
             level = rule.levels[active]
             if alert is None:
                 subject = f"worker {worker[1]}" if worker is not None else reading.sensor
-                alert = AlertRecord(
+                alert = Alert(
                     rule_id=rule.id, sensor_id=sensor_id, quantity=reading.quantity, severity=level.severity,
                     state="open", message=rule.message or f"{rule.id} on {subject}",
                     threshold=level.threshold, unit=rule.unit, opened_ts=ts, trigger_value=value, worst_value=value,
@@ -454,14 +433,14 @@ class _Run:
             self._event("resolved", alert, rule, reading, value, None)
 
     @staticmethod
-    def _update(alert: AlertRecord, rule: Rule, value: float, ts: int, detail: str | None) -> None:
+    def _update(alert: Alert, rule: Rule, value: float, ts: int, detail: str | None) -> None:
         worse = max if rule.above else min
         alert.worst_value = worse(alert.worst_value, value)
         alert.last_ts = ts
         if detail is not None:
             alert.detail = detail
 
-    def _event(self, kind: str, alert: AlertRecord, rule: Rule, reading: Reading, value: float,
+    def _event(self, kind: str, alert: Alert, rule: Rule, reading: Reading, value: float,
                previous: str | None) -> None:
         self.events.append(AlertEvent(
             kind=kind, alert_id=alert.id, rule_id=rule.id, site=alert.site or "", sensor=reading.sensor,
@@ -575,7 +554,7 @@ class AlertStateError(Exception):
     """The transition does not apply to the alert in its current state."""
 
 
-def _event_of(alert: AlertRecord, sensor: str, kind: str, ts: int, actor: str, note: str) -> AlertEvent:
+def _event_of(alert: Alert, sensor: str, kind: str, ts: int, actor: str, note: str) -> AlertEvent:
     return AlertEvent(
         kind=kind, alert_id=alert.id, rule_id=alert.rule_id, site=alert.site or "", sensor=sensor, zone=alert.zone,
         quantity=alert.quantity, severity=alert.severity, previous_severity=None, step=alert.step,
@@ -584,7 +563,7 @@ def _event_of(alert: AlertRecord, sensor: str, kind: str, ts: int, actor: str, n
     )
 
 
-def acknowledge(session: Session, rules: RuleSet, alert_id: int, *, user: str, note: str, now_ms: int) -> AlertRecord:
+def acknowledge(session: Session, rules: RuleSet, alert_id: int, *, user: str, note: str, now_ms: int) -> Alert:
     """open -> acknowledged (who, when, note). Stops repeats and escalation of this step."""
     alert, sensor = _load(session, alert_id)
     if alert.state != "open":
@@ -596,7 +575,7 @@ def acknowledge(session: Session, rules: RuleSet, alert_id: int, *, user: str, n
     return alert
 
 
-def resolve(session: Session, rules: RuleSet, alert_id: int, *, user: str, reason: str, now_ms: int) -> AlertRecord:
+def resolve(session: Session, rules: RuleSet, alert_id: int, *, user: str, reason: str, now_ms: int) -> Alert:
     """open | acknowledged -> resolved by hand, with a reason. The evaluator state is reset, so a condition that
     still holds opens a new episode."""
     alert, sensor = _load(session, alert_id)
@@ -619,10 +598,10 @@ def resolve(session: Session, rules: RuleSet, alert_id: int, *, user: str, reaso
     return alert
 
 
-def _load(session: Session, alert_id: int) -> tuple[AlertRecord, str]:
+def _load(session: Session, alert_id: int) -> tuple[Alert, str]:
     row = session.execute(
-        select(AlertRecord, Sensor.name).join(Sensor, Sensor.id == AlertRecord.sensor_id)
-        .where(AlertRecord.id == alert_id).with_for_update()
+        select(Alert, Sensor.name).join(Sensor, Sensor.id == Alert.sensor_id)
+        .where(Alert.id == alert_id).with_for_update()
     ).first()
     if row is None:
         raise LookupError(f"no alert {alert_id}")

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.alerting import AlertEvent, AlertRecord, EdgeAlarmEvent, emit
-from server.db.models import Sensor
+from server.alerting import AlertEvent, EdgeAlarmEvent, emit
+from server.db.models import Alert, Sensor
 from server.rules import Severity, severity_rank
 
 
@@ -59,15 +59,15 @@ def record_edge_alarms(session: Session, *, agent_id: int, site: str, agent: str
         sensor_id = _sensor_id(session, agent_id=agent_id, site=site, name=ev.sensor, now_ms=now)
         rule_id = f"edge.{ev.rule}"
         alert = session.execute(
-            select(AlertRecord).where(AlertRecord.rule_id == rule_id, AlertRecord.sensor_id == sensor_id,
-                                      AlertRecord.state != "resolved")
+            select(Alert).where(Alert.rule_id == rule_id, Alert.sensor_id == sensor_id,
+                                      Alert.state != "resolved")
         ).scalar_one_or_none()
         late = now - ev.ts > late_ms
         kind: str | None = None
         previous = None
         if ev.kind == "raised":
             if alert is None:
-                alert = AlertRecord(
+                alert = Alert(
                     rule_id=rule_id, sensor_id=sensor_id, quantity=ev.quantity, severity=ev.severity, state="open",
                     message=ev.message or f"edge alarm {ev.rule} on {ev.sensor}", threshold=ev.threshold,
                     unit=ev.unit, opened_ts=ev.ts, trigger_value=ev.value, worst_value=ev.value, last_ts=ev.ts,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.models import Base, BigInt
@@ -10,6 +10,11 @@ from server.db.models import Base, BigInt
 
 class Incident(Base):
     __tablename__ = "incidents"
+    # one open incident per plan, site, zone and drill flag (migration 0004)
+    __table_args__ = (
+        Index("uq_incidents_open_plan", "plan_id", "site", "zone", "drill", unique=True,
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)

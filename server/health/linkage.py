@@ -237,9 +237,7 @@ def alert_history(session: Session, alert_id: int) -> tuple[HistoryEntry, ...]:
                               .order_by(AuditEntry.ts_ms, AuditEntry.id)).scalars().all()
     if entries:
         return tuple(HistoryEntry(e.ts_ms, e.actor, e.action.removeprefix("alert_"), e.detail) for e in entries)
-    from server.alerting import AlertRecord
-
-    al = session.get(AlertRecord, alert_id)
+    al = session.get(Alert, alert_id)
     if al is None:
         return ()
     out = [HistoryEntry(al.opened_ts, "system", "opened")]

@@ -25,7 +25,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from server.alerting import AlertEvent, AlertRecord
+from server.alerting import AlertEvent
+from server.db.models import Alert
 from server.notify.channels import Channel, DeliveryError, Message
 from server.notify.models import DeliveryAttempt, NotificationJob
 from server.notify.policies import Group, NotifyConfig
@@ -211,7 +212,7 @@ def run_due(session: Session, now_ms: int, *, config: NotifyConfig, channel_for:
     claimed: list[NotificationJob] = []
     for job in jobs:
         if job.kind in ("escalate", "repeat") and job.alert_id is not None:
-            state = session.execute(select(AlertRecord.state).where(AlertRecord.id == job.alert_id)).scalar()
+            state = session.execute(select(Alert.state).where(Alert.id == job.alert_id)).scalar()
             if state != "open":
                 job.state, job.last_error = "cancelled", f"alert is {state}"
                 stats.cancelled += 1

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from server.alerting import AlertRecord, AlertStateError, acknowledge, resolve
-from server.db.models import AuditEntry, Sensor
+from server.alerting import AlertStateError, acknowledge, resolve
+from server.db.models import Alert, AuditEntry, Sensor
 from server.deps import Principal, SessionDep, StaffDep, require_user
 from server.notify.models import DeliveryAttempt, NotificationJob, SettingsDocument
 from server.notify.policies import NotifyConfigError, parse_notify_config
@@ -92,7 +92,7 @@ class ResolveIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-def _out(a: AlertRecord, sensor: str) -> AlertOut:
+def _out(a: Alert, sensor: str) -> AlertOut:
     return AlertOut(
         id=a.id, rule=a.rule_id, site=a.site, sensor=sensor, zone=a.zone, worker=a.worker, quantity=a.quantity,
         metric=a.metric,
@@ -121,32 +121,32 @@ def list_alerts(
 ) -> list[AlertOut]:
     from server.rules import SEVERITIES
 
-    q = select(AlertRecord, Sensor.name).join(Sensor, Sensor.id == AlertRecord.sensor_id)
+    q = select(Alert, Sensor.name).join(Sensor, Sensor.id == Alert.sensor_id)
     if state == "active":
-        q = q.where(AlertRecord.state != "resolved")
+        q = q.where(Alert.state != "resolved")
     elif state != "all":
-        q = q.where(AlertRecord.state == state)
+        q = q.where(Alert.state == state)
     if severity:
         if severity not in SEVERITIES:
             raise HTTPException(422, f"severity: one of {', '.join(SEVERITIES)}")
-        q = q.where(AlertRecord.severity.in_(SEVERITIES[SEVERITIES.index(severity):]))
-    for column, value in ((AlertRecord.site, site), (AlertRecord.zone, zone), (Sensor.name, sensor),
-                          (AlertRecord.worker, worker), (AlertRecord.rule_id, rule)):
+        q = q.where(Alert.severity.in_(SEVERITIES[SEVERITIES.index(severity):]))
+    for column, value in ((Alert.site, site), (Alert.zone, zone), (Sensor.name, sensor),
+                          (Alert.worker, worker), (Alert.rule_id, rule)):
         if value:
             q = q.where(column == value)
     if since is not None:
-        q = q.where(AlertRecord.opened_ts >= since)
+        q = q.where(Alert.opened_ts >= since)
     if until is not None:
-        q = q.where(AlertRecord.opened_ts < until)
-    rows = session.execute(q.order_by(AlertRecord.opened_ts.desc(), AlertRecord.id.desc()).limit(limit)).all()
+        q = q.where(Alert.opened_ts < until)
+    rows = session.execute(q.order_by(Alert.opened_ts.desc(), Alert.id.desc()).limit(limit)).all()
     return [_out(a, name) for a, name in rows]
 
 
 @router.get("/alerts/{alert_id}", summary="One alert with its audit trail and notification deliveries")
 def get_alert(alert_id: int, session: SessionDep, _: StaffDep) -> AlertDetail:
     row = session.execute(
-        select(AlertRecord, Sensor.name).join(Sensor, Sensor.id == AlertRecord.sensor_id)
-        .where(AlertRecord.id == alert_id)
+        select(Alert, Sensor.name).join(Sensor, Sensor.id == Alert.sensor_id)
+        .where(Alert.id == alert_id)
     ).first()
     if row is None:
         raise HTTPException(404, f"no alert {alert_id}")

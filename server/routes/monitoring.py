@@ -63,22 +63,6 @@ class ReadingsOut(BaseModel):
     coverage: Coverage
 
 
-class AlertOut(BaseModel):
-    id: int
-    rule: str
-    sensor: str
-    quantity: str
-    severity: str
-    state: str
-    message: str
-    threshold: float
-    unit: str
-    opened_ts: int
-    trigger_value: float
-    worst_value: float
-    resolved_ts: int | None
-
-
 class StatusOut(BaseModel):
     readings_total: int
     batches_total: int

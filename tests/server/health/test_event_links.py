@@ -9,8 +9,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from exposure import Reading
-from server.alerting import AlertRecord, acknowledge, evaluate_thresholds, resolve
-from server.db.models import AuditEntry, Sensor
+from server.alerting import acknowledge, evaluate_thresholds, resolve
+from server.db.models import Alert, AuditEntry, Sensor
 from server.health.config import HealthConfig
 from server.health.links import config_for, link_incident, schedule_emergency_exams
 from server.health.models import Assignment, EventLink, Exam, ExposureRecord, Zone
@@ -19,14 +19,14 @@ from server.health.surveillance import load_rules, parse_rules
 from .conftest import DAY, Env, at, two_zone_plant, worker_of
 
 
-def _co_alert(env: Env, value: float = 80.0, ts: int = at(9), sensor: str = "a-co") -> AlertRecord:
+def _co_alert(env: Env, value: float = 80.0, ts: int = at(9), sensor: str = "a-co") -> Alert:
     """Feed one CO reading through the alert evaluator (default rules: critical above 70 ppm)."""
     with env.session() as s:
         sid = s.execute(select(Sensor.id).where(Sensor.name == sensor)).scalar_one()
         evaluate_thresholds(s, (Reading(sensor=sensor, quantity="co", value=value, unit="ppm", ts=ts),),
                             {sensor: sid}, env.app.state.rules)
         s.commit()
-        return s.execute(select(AlertRecord).order_by(AlertRecord.id.desc())).scalars().first()
+        return s.execute(select(Alert).order_by(Alert.id.desc())).scalars().first()
 
 
 def _plant_with_three(env: Env) -> dict[str, int]:

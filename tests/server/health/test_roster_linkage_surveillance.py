@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from server.alerting import AlertRecord
 from server.audit import audit
+from server.db.models import Alert
 from server.health.linkage import workers_present
 from server.health.surveillance import add_months
 
@@ -45,7 +45,7 @@ def test_an_alert_in_a_zone_links_the_workers_present_with_evidence(env: Env) ->
     other = env.worker("W2")
     env.ok("POST", "/assignments", json={"worker_id": other, "zone": "B", "start_ms": at(7), "end_ms": at(15)})
     with env.session() as s:
-        al = AlertRecord(rule_id="co-high", sensor_id=1, quantity="co", severity="warning", state="resolved",
+        al = Alert(rule_id="co-high", sensor_id=1, quantity="co", severity="warning", state="resolved",
                          message="co high", threshold=9.0, unit="ppm", opened_ts=at(8), trigger_value=10.0,
                          worst_value=10.0, last_ts=at(8.1), resolved_ts=at(8.2), acknowledged_by="safety_manager",
                          acknowledged_ms=at(8.05), ack_note="fans on")
