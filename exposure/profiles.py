@@ -30,7 +30,7 @@ from exposure.errors import InvalidInput
 from exposure.results import LimitUsed
 from exposure.units import MOLAR_VOLUME_20C, MOLAR_VOLUME_25C, convert_concentration
 
-#: China: GBZ 2.1 gives mg/m3 and the standard state was not found in a primary text (standards.md §2.4, §7.2).
+#: China: GBZ 2.1 gives mg/m3 and the standard state was not found in a primary text (research notes §2.4, §7.2).
 #: We take 20 degC / 101.3 kPa, the condition GBZ 159-2004 uses for the standard sampling volume (from memory,
 #: UNVERIFIED); a site may set another value in its override file ([profile] molar_volume = 22.41, say).
 CN_MOLAR_VOLUME: Final = MOLAR_VOLUME_20C

@@ -1,7 +1,7 @@
 """Unit conversions: ppm <-> mg/m3 with a molar volume, ug/m3 <-> mg/m3, ppb <-> ppm, Pa <-> dB (peaks).
 
 The molar volume is an argument, never a hidden default: each jurisdiction profile names its own
-(exposure.profiles). Formula (CCOHS, standards.md §2.4 [R43a]): mg/m3 = ppm x MW / Vm.
+(exposure.profiles). Formula (CCOHS, research notes §2.4 [R43a]): mg/m3 = ppm x MW / Vm.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ hysteresis, drives the outputs and keeps each event until the server has it. Wor
 down; the events reach the server (POST /api/v1/edge-alarms) once it is reachable.
 
 STEL alarms use exposure's streaming ChemicalEvaluator over the last 15 minutes, re-evaluated at most every
-`STEL_STEP_MS` of reading time (detectors recompute STEL about once a minute; standards.md §5.3).
+`STEL_STEP_MS` of reading time (detectors recompute STEL about once a minute; research notes §5.3).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Files: ``substances.json`` (ids, names in English and Chinese, CAS, molecular weight) and one limits file per
 source (``gbz-2.1-2019.json``, ``gbz-2.2-2007.json``, ``osha.json``, ``niosh.json``, ``eu.json``). Every limit row
-carries its clause, its references into standards.md and a verification mark:
+carries its clause, its references into the research notes (docs/sources.md) and a verification mark:
 
 - ``verified``: read in an official text or a faithful copy; ``secondary``: read in a secondary source;
 - ``unverified``: from memory or conflicting sources, shipped so it is *shown*, never used silently;
