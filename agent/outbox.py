@@ -78,13 +78,14 @@ class Outbox:
         self.changed = asyncio.Event()
 
     # -- blocking API -------------------------------------------------------------------------------------
-    def append(self, readings: Sequence[Reading], *, now_ms: int) -> int:
-        """Write one batch durably and return its seq. Raises OutboxFull when over the bound."""
+    def append(self, readings: Sequence[Reading], *, now_ms: int, past_bound: bool = False) -> int:
+        """Write one batch durably and return its seq. Raises OutboxFull when over the bound, unless
+        `past_bound` (the agent's last batch at shutdown: better a little over the bound than readings lost)."""
         if not readings:
             raise ValueError("an empty batch is not written")
         payload = encode_readings(list(readings))
         with self._lock:
-            if self._readings + len(readings) > self.max_readings:
+            if not past_bound and self._readings + len(readings) > self.max_readings:
                 raise OutboxFull(f"outbox holds {self._readings} readings (max {self.max_readings})")
             cur = self._db.cursor()
             cur.execute("BEGIN IMMEDIATE")
@@ -161,8 +162,8 @@ class Outbox:
             self._db.close()
 
     # -- async wrappers -----------------------------------------------------------------------------------
-    async def append_async(self, readings: Sequence[Reading], *, now_ms: int) -> int:
-        seq = await asyncio.to_thread(self.append, readings, now_ms=now_ms)
+    async def append_async(self, readings: Sequence[Reading], *, now_ms: int, past_bound: bool = False) -> int:
+        seq = await asyncio.to_thread(self.append, readings, now_ms=now_ms, past_bound=past_bound)
         self._notify()
         return seq
 

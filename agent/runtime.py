@@ -110,13 +110,16 @@ class Agent:
         if len(self._pending) >= self.config.outbox.max_batch_readings:
             await self.flush()
 
-    async def flush(self) -> None:
-        """Write what has been gathered as one batch. Waits (backpressure) while the outbox is full."""
+    async def flush(self, *, final: bool = False) -> None:
+        """Write what has been gathered as one batch. Waits (backpressure) while the outbox is full, except for
+        the `final` flush at shutdown, which writes past the bound rather than lose what was read.
+
+        The readings stay in memory until the batch is on disk: a cancellation while waiting loses nothing, and
+        one during the write lets the write finish (it cannot be interrupted), so no batch is written twice."""
         async with self._lock:
             if not self._pending:
                 return
-            batch, self._pending = self._pending, []
-            while not self.outbox.has_room(len(batch)):
+            while not final and not self.outbox.has_room(len(self._pending)):
                 if not self.outbox_full:
                     message = (f"outbox full ({self.outbox.max_readings} readings): reading paused until the "
                                "server catches up")
@@ -129,7 +132,17 @@ class Agent:
                 self.alarms.system_alarm("outbox-full", active=False, message="outbox has room again",
                                          ts=self.clock.now_ms())
             self.outbox_full = False
-            await self.outbox.append_async(batch, now_ms=self.clock.now_ms())
+            batch, self._pending = self._pending, []
+            write = asyncio.ensure_future(
+                self.outbox.append_async(batch, now_ms=self.clock.now_ms(), past_bound=final))
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                await write
+                raise
+            finally:
+                if write.done() and write.exception() is not None:
+                    self._pending[:0] = batch  # not written: keep it for the next flush
             self.batches_written += 1
 
     async def _flusher(self) -> None:
@@ -146,7 +159,7 @@ class Agent:
                 group.create_task(self.uplink.run(), name="uplink")
                 group.create_task(self.alarms.run(), name="alarms")
         finally:
-            await asyncio.shield(self.flush())
+            await asyncio.shield(self.flush(final=True))
 
     async def drain(self, timeout_s: float) -> bool:
         """Flush and wait until the server has acknowledged everything, or the timeout passes."""
