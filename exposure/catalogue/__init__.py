@@ -192,7 +192,7 @@ class _Row:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise self.fail(field, f"must be a positive integer, got {value!r}")
-        return value
+        return int(value)
 
     def choice(self, field: str, choices: frozenset[str], *, required: bool = True) -> str | None:
         value = self.raw.get(field)
