@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -26,19 +27,21 @@ class AlarmSignal:
     message: str = ""
 
 
-class AlarmOutput:
+class AlarmOutput(ABC):
+    """What an alarm-output plugin declares: its `type_name`, its pydantic `config_model`, and `set`."""
+
     type_name: ClassVar[str] = ""
     config_model: ClassVar[type[BaseModel]]
 
     def __init__(self, config: Any) -> None:
         self.config = config
 
+    @abstractmethod
     def set(self, signal: AlarmSignal) -> None:
         """Drive the output (blocking is fine: the agent calls it in a worker thread). Raise on failure."""
-        raise NotImplementedError
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - optional, nothing to release by default
+        """Release the output (close a Modbus connection) when the agent stops."""
 
 
 def alarm_output_types(pm: Any) -> dict[str, type[AlarmOutput]]:

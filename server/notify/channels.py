@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -36,14 +37,15 @@ class Message:
     ts_ms: int = 0
 
 
-class Channel:
+class Channel(ABC):
     """A declaration: `name`, the URL `schemes` it serves, and `send` (raise DeliveryError on failure)."""
 
     name: ClassVar[str] = ""
     schemes: ClassVar[tuple[str, ...]] = ()
 
+    @abstractmethod
     def send(self, message: Message, target: str) -> None:
-        raise NotImplementedError
+        """Deliver `message` to `target` (a URL of one of `schemes`); raise DeliveryError on failure."""
 
 
 def sign(secret: str, ts_ms: int, body: bytes) -> str:
