@@ -13,24 +13,14 @@ import struct
 from dataclasses import dataclass
 from typing import Literal
 
+from agent.framing import FrameError, Skipped, StreamScanner, WarmingUp
+
 Model = Literal["pms1003", "pms5003", "pms7003", "pmsa003", "pms5003t"]
 
 HEADER = b"BM"
 DATA_LENGTH = 28  # bytes after the length field, checksum included
 FRAME_SIZE = 4 + DATA_LENGTH
 ANSWER_LENGTH = 4  # a command answer: 42 4D 00 04 CMD DATA CS CS
-
-
-class FrameError(ValueError):
-    """A frame that cannot be used. `reason` is a stable counter key."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-
-
-class WarmingUp(Exception):
-    """A valid frame whose data are all zero: the fan and laser are starting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,18 +86,10 @@ CMD_SLEEP = command(0xE4, 0)
 CMD_WAKE = command(0xE4, 1)
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """Bytes the scanner dropped, and why (garbage before a header, a frame that failed its checks)."""
-
-    reason: str
-    detail: str
-
-
 Event = PmsFrame | Skipped | WarmingUp
 
 
-class FrameScanner:
+class FrameScanner(StreamScanner):
     """Finds frames in a byte stream of any chunking: resynchronises on `42 4D`, skips command answers.
 
     Bytes before a header are reported once per run as `garbage`, whatever the chunking; the bytes after a
@@ -115,26 +97,8 @@ class FrameScanner:
     """
 
     def __init__(self, *, model: Model) -> None:
+        super().__init__()
         self.model = model
-        self._buf = bytearray()
-        self._junk = 0
-        self._after_bad = False
-
-    def _drop(self, n: int, events: list[Event]) -> None:
-        del self._buf[:n]
-        if not self._after_bad:
-            self._junk += n
-
-    def _header_found(self, events: list[Event]) -> None:
-        if self._junk:
-            events.append(Skipped("garbage", f"{self._junk} bytes without a header"))
-        self._junk = 0
-        self._after_bad = False
-
-    def _reject(self, reason: str, detail: str, events: list[Event]) -> None:
-        events.append(Skipped(reason, detail))
-        del self._buf[:1]
-        self._after_bad = True
 
     def feed(self, data: bytes) -> list[Event]:
         self._buf += data
@@ -144,9 +108,9 @@ class FrameScanner:
             if start < 0:
                 # keep a trailing 0x42: it may be the first half of the next header
                 keep = 1 if self._buf.endswith(HEADER[:1]) else 0
-                self._drop(len(self._buf) - keep, events)
+                self._drop(len(self._buf) - keep)
                 return events
-            self._drop(start, events)
+            self._drop(start)
             if len(self._buf) < 4:
                 return events
             length = int.from_bytes(self._buf[2:4], "big")
@@ -158,7 +122,7 @@ class FrameScanner:
                 continue
             if length != DATA_LENGTH:
                 self._header_found(events)
-                self._reject("bad_length", f"length field {length}", events)
+                self._reject(FrameError("bad_length", f"length field {length}"), events)
                 continue
             if len(self._buf) < FRAME_SIZE:
                 return events
@@ -171,7 +135,7 @@ class FrameScanner:
             except FrameError as exc:
                 if exc.reason != "inconsistent":
                     # a truncated frame may hide the next header: search again from the byte after this one
-                    self._reject(exc.reason, str(exc), events)
+                    self._reject(exc, events)
                     continue
                 events.append(Skipped(exc.reason, str(exc)))  # checksum good: the whole frame is consumed
             del self._buf[:FRAME_SIZE]

@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from agent.framing import Skipped, WarmingUp
 from agent.serial_port import SerialSource, SerialSourceConfig
 from agent.sources import SourceConfig
 from exposure import Reading
@@ -16,8 +17,6 @@ from plugins.plantower.frames import (
     FrameScanner,
     Model,
     PmsFrame,
-    Skipped,
-    WarmingUp,
 )
 
 PM_UNIT = "ug/m3"

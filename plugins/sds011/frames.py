@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agent.framing import FixedFrameScanner, FrameError, Skipped, WarmingUp
+
 HEAD = 0xAA
 TAIL = 0xAB
 DATA = 0xC0
@@ -26,16 +28,6 @@ CMD_FIRMWARE = 0x07
 CMD_WORKING_PERIOD = 0x08
 
 
-class FrameError(ValueError):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-
-
-class WarmingUp(Exception):
-    """A valid data frame that is all zero, device id included: the sensor has no measurement yet."""
-
-
 @dataclass(frozen=True, slots=True)
 class SdsData:
     pm2_5: float  # µg/m³
@@ -48,12 +40,6 @@ class SdsReply:
     command: int
     data: bytes  # the three bytes after CMD
     device_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    reason: str
-    detail: str
 
 
 def _checksum(body: bytes) -> int:
@@ -116,49 +102,18 @@ def set_working_period(minutes: int, *, device_id: int = BROADCAST) -> bytes:
 Event = SdsData | SdsReply | Skipped | WarmingUp
 
 
-class FrameScanner:
+class FrameScanner(FixedFrameScanner):
     """Finds 10-byte frames in a byte stream of any chunking, resynchronising on `AA C0` / `AA C5`."""
 
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._junk = 0
-        self._after_bad = False
+    frame_size = FRAME_SIZE
 
-    def _drop(self, n: int) -> None:
-        del self._buf[:n]
-        if not self._after_bad:
-            self._junk += n
-
-    def _find_head(self) -> int:
+    def find_head(self, buf: bytearray) -> int:
         i = 0
         while True:
-            i = self._buf.find(HEAD, i)
-            if i < 0 or i + 1 >= len(self._buf) or self._buf[i + 1] in (DATA, REPLY):
+            i = buf.find(HEAD, i)
+            if i < 0 or i + 1 >= len(buf) or buf[i + 1] in (DATA, REPLY):
                 return i
             i += 1
 
-    def feed(self, data: bytes) -> list[Event]:
-        self._buf += data
-        events: list[Event] = []
-        while True:
-            start = self._find_head()
-            if start < 0:
-                self._drop(len(self._buf))
-                return events
-            self._drop(start)
-            if len(self._buf) < FRAME_SIZE:
-                return events
-            if self._junk:
-                events.append(Skipped("garbage", f"{self._junk} bytes without a header"))
-            self._junk = 0
-            self._after_bad = False
-            try:
-                events.append(decode_frame(bytes(self._buf[:FRAME_SIZE])))
-            except WarmingUp as exc:
-                events.append(exc)
-            except FrameError as exc:
-                events.append(Skipped(exc.reason, str(exc)))
-                del self._buf[:1]
-                self._after_bad = True
-                continue
-            del self._buf[:FRAME_SIZE]
+    def decode(self, frame: bytes) -> SdsData | SdsReply:
+        return decode_frame(frame)

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from agent.framing import WarmingUp
 from agent.serial_port import SerialSource, SerialSourceConfig
 from agent.sources import SourceConfig
 from exposure import Reading
@@ -86,7 +87,7 @@ class Sds011Source(SerialSource):
                 self.replies.append(event)  # an answer to a command: not a measurement
                 del self.replies[:-10]
                 log.debug("sds011 %s: reply to command %#04x: %s", self.name, event.command, event.data.hex())
-            elif isinstance(event, frames.WarmingUp):
+            elif isinstance(event, WarmingUp):
                 self.counters.warmup += 1
             else:
                 self.counters.bad(event.reason)

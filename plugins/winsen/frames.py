@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from agent.framing import FixedFrameScanner, FrameError, WarmingUp
+
 Model = Literal["ze03", "ze07", "ze08", "ze15", "mhz19"]
 
 START = 0xFF
@@ -35,16 +37,6 @@ UNSUPPORTED_GASES: dict[int, str] = {0x06: "H2", 0x2A: "O3", 0x33: "HF", 0x45: "
 UNIT_CODES: dict[int, str] = {0x03: "ppm", 0x04: "ppb"}
 #: default resolution (decimals) per gas for question-answer frames, which do not carry it (ZE03.h)
 DEFAULT_DECIMALS: dict[str, int] = {"nh3": 0, "h2s": 0, "co": 0, "o2": 1, "hcho": 0, "so2": 1, "no2": 1, "cl2": 1}
-
-
-class FrameError(ValueError):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-
-
-class WarmingUp(Exception):
-    """An MH-Z19 answer whose payload is all zero: no measurement yet (0 ppm CO2 does not occur in air)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,46 +135,18 @@ MODE_COMMANDS: dict[str, dict[str, bytes]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    reason: str
-    detail: str
+class FrameScanner(FixedFrameScanner):
+    """Finds checksum-valid 9-byte frames in a stream of any chunking, resynchronising on `FF`. Only a bad checksum
+    may hide the next frame; a frame that passes it but says something unusable is consumed whole."""
 
+    frame_size = FRAME_SIZE
+    garbage_detail = "bytes without a start byte"
 
-class FrameScanner:
-    """Finds checksum-valid 9-byte frames in a stream of any chunking, resynchronising on `FF`."""
+    def find_head(self, buf: bytearray) -> int:
+        return buf.find(START)
 
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._junk = 0
-        self._after_bad = False
+    def decode(self, frame: bytes) -> Frame:
+        return check_frame(frame)
 
-    def _drop(self, n: int) -> None:
-        del self._buf[:n]
-        if not self._after_bad:
-            self._junk += n
-
-    def feed(self, data: bytes) -> list[Frame | Skipped]:
-        self._buf += data
-        events: list[Frame | Skipped] = []
-        while True:
-            start = self._buf.find(START)
-            if start < 0:
-                self._drop(len(self._buf))
-                return events
-            self._drop(start)
-            if len(self._buf) < FRAME_SIZE:
-                return events
-            if self._junk:
-                events.append(Skipped("garbage", f"{self._junk} bytes without a start byte"))
-            self._junk = 0
-            self._after_bad = False
-            try:
-                events.append(check_frame(bytes(self._buf[:FRAME_SIZE])))
-            except FrameError as exc:
-                events.append(Skipped(exc.reason, str(exc)))
-                if exc.reason == "bad_checksum":
-                    del self._buf[:1]
-                    self._after_bad = True
-                    continue
-            del self._buf[:FRAME_SIZE]
+    def resync_after(self, exc: FrameError) -> bool:
+        return exc.reason == "bad_checksum"

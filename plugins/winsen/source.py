@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from agent.framing import FrameError, Skipped, WarmingUp
 from agent.serial_port import SerialSource, SerialSourceConfig
 from agent.sources import SourceConfig
 from exposure import Reading
@@ -60,24 +61,24 @@ class WinsenSource(SerialSource):
     def _interpret(self, frame: frames.Frame) -> frames.GasValue:
         if frame.is_answer:
             if self.config.mode != "qa":
-                raise frames.FrameError("unexpected_frame", "an answer frame in initiative mode")
+                raise FrameError("unexpected_frame", "an answer frame in initiative mode")
             return frames.decode_answer(frame, model=self.config.model, gas=self.gas, decimals=self.config.decimals)
         if self.config.model == "mhz19":
-            raise frames.FrameError("unexpected_frame", f"command byte {frame.raw[1]:#04x} from an MH-Z19")
+            raise FrameError("unexpected_frame", f"command byte {frame.raw[1]:#04x} from an MH-Z19")
         return frames.decode_initiative(frame)
 
     def feed(self, data: bytes) -> list[Reading]:
         out: list[Reading] = []
         for event in self.scanner.feed(data):
-            if isinstance(event, frames.Skipped):
+            if isinstance(event, Skipped):
                 self.counters.bad(event.reason)
                 continue
             try:
                 value = self._interpret(event)
-            except frames.WarmingUp:
+            except WarmingUp:
                 self.counters.warmup += 1
                 continue
-            except frames.FrameError as exc:
+            except FrameError as exc:
                 self.counters.bad(exc.reason)
                 continue
             self.counters.frames_ok += 1

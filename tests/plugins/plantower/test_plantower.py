@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from plugin_testkit import FakeDevice, FixedClock, case_dirs, run_case, stop, wait_for
 
+from agent.framing import FrameError
 from plugins.plantower import frames
 from plugins.plantower.source import PlantowerConfig, PlantowerSource
 
@@ -30,10 +31,10 @@ def test_commands_match_the_documented_frames():
 
 def test_decode_frame_names_the_failure():
     """A single frame that fails a check raises FrameError with a stable reason."""
-    with pytest.raises(frames.FrameError) as err:
+    with pytest.raises(FrameError) as err:
         frames.decode_frame(GOOD[:10], model="pms5003")
     assert err.value.reason == "bad_length"
-    with pytest.raises(frames.FrameError) as err:
+    with pytest.raises(FrameError) as err:
         frames.decode_frame(GOOD[:-2] + b"\x00\x00", model="pms5003")
     assert err.value.reason == "bad_checksum"
     assert "0x03c5" in str(err.value)
