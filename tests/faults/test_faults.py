@@ -173,15 +173,19 @@ async def _publish(url: str, batches: list[Batch]) -> list[int]:
     return acks
 
 
+def raw_agent_stack(tmp_path: Path, procs: list[Proc]) -> tuple[Mosquitto, Server]:
+    """A broker and a server reading it, with the agent `raw` registered (the test publishes as that agent)."""
+    broker = Mosquitto(tmp_path)
+    started(procs, broker)
+    server = Server(tmp_path, mqtt_url=broker.url)
+    started(procs, server)
+    server.cli("agent-token", "create", "--site", "faults", "--agent", "raw")
+    return broker, server
+
+
 def test_same_batch_twice_is_stored_once(tmp_path: Path, procs: list) -> None:
     """A batch delivered twice is acknowledged twice and stored once."""
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    procs.append(broker)
-    server = Server(tmp_path, mqtt_url=broker.url)
-    server.start()
-    procs.append(server)
-    server.cli("agent-token", "create", "--site", "faults", "--agent", "raw")
+    broker, server = raw_agent_stack(tmp_path, procs)
     start = int(time.time() * 1000) - 60_000
     acks = asyncio.run(_publish(broker.url, [_batch(1, start), _batch(1, start)]))
     assert acks == [1, 1]
@@ -191,13 +195,7 @@ def test_same_batch_twice_is_stored_once(tmp_path: Path, procs: list) -> None:
 
 def test_batches_out_of_order_fill_the_gap_ledger_then_clear_it(tmp_path: Path, procs: list) -> None:
     """Seq 1, 3, then 2: the ledger shows 2 missing until it arrives; the ack waits for it."""
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    procs.append(broker)
-    server = Server(tmp_path, mqtt_url=broker.url)
-    server.start()
-    procs.append(server)
-    server.cli("agent-token", "create", "--site", "faults", "--agent", "raw")
+    broker, server = raw_agent_stack(tmp_path, procs)
     start = int(time.time() * 1000) - 60_000
     assert asyncio.run(_publish(broker.url, [_batch(1, start), _batch(3, start)])) == [1, 1]
     gaps = server.gaps()
