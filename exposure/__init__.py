@@ -9,7 +9,7 @@ from exposure.chemical import ceiling, gbz_peak_rule, mixture_index, osha_z2_pea
 from exposure.errors import InvalidInput
 from exposure.noise import lex_8h, lex_w, noise_dose, peak_level
 from exposure.profiles import AppliedLimit, Profile, applicable_limit, applicable_limits, get_profile
-from exposure.quantities import QUANTITIES, Quantity, canonical_unit
+from exposure.quantities import QUANTITIES, Quantity, canonical_unit, unit_for
 from exposure.readings import FLAGS, Reading, validate_reading
 from exposure.results import Coverage, Gap, LimitUsed
 from exposure.segments import Segment, Series, series_from_durations, series_from_readings
@@ -56,5 +56,6 @@ __all__ = [
     "series_from_readings",
     "stel",
     "twa",
+    "unit_for",
     "validate_reading",
 ]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from exposure.errors import InvalidInput
+
 Hazard = Literal["noise", "dust", "gas", "oxygen", "flammable", "context"]
 
 # alias -> canonical spelling
@@ -85,3 +87,19 @@ QUANTITIES: Mapping[str, Quantity] = MappingProxyType(
         )
     }
 )
+
+
+def unit_for(quantity: str, unit: str) -> str:
+    """The canonical spelling of `unit` when it fits `quantity`.
+
+    Raises InvalidInput naming `quantity` (unknown) or `unit` (unknown, or not a unit of that quantity); the one
+    check behind readings, plugin register maps and alert rules.
+    """
+    q = QUANTITIES.get(quantity)
+    if q is None:
+        raise InvalidInput("quantity", f"unknown quantity {quantity!r}")
+    canonical = canonical_unit(unit)
+    if canonical is None or canonical not in q.accepted_units:
+        accepted = ", ".join(sorted(q.accepted_units))
+        raise InvalidInput("unit", f"unit {unit!r} does not fit {q.id} (accepted: {accepted})")
+    return canonical

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exposure.errors import InvalidInput
-from exposure.quantities import QUANTITIES, canonical_unit
+from exposure.quantities import unit_for
 
 #: Flags a reading may carry. A flagged reading is stored and shown, and is not valid for compliance.
 FLAGS = frozenset(
@@ -76,16 +76,15 @@ def validate_reading(raw: Any, *, now_ms: int, path: str = "reading", max_future
     if not isinstance(sensor, str) or not sensor.strip() or len(sensor) > _MAX_SENSOR_ID:
         raise InvalidInput(f"{path}.sensor", f"must be a non-empty string of at most {_MAX_SENSOR_ID} characters")
 
-    quantity_id = raw["quantity"]
-    quantity = QUANTITIES.get(quantity_id) if isinstance(quantity_id, str) else None
-    if quantity is None:
+    quantity_id, unit_raw = raw["quantity"], raw["unit"]
+    if not isinstance(quantity_id, str):
         raise InvalidInput(f"{path}.quantity", f"unknown quantity {quantity_id!r}")
-
-    unit_raw = raw["unit"]
-    unit = canonical_unit(unit_raw) if isinstance(unit_raw, str) else None
-    if unit is None or unit not in quantity.accepted_units:
-        accepted = ", ".join(sorted(quantity.accepted_units))
-        raise InvalidInput(f"{path}.unit", f"unit {unit_raw!r} does not fit {quantity.id} (accepted: {accepted})")
+    if not isinstance(unit_raw, str):
+        raise InvalidInput(f"{path}.unit", f"unit {unit_raw!r} is not a string")
+    try:
+        unit = unit_for(quantity_id, unit_raw)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}.{exc.path}", exc.reason) from None
 
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -119,4 +118,4 @@ def validate_reading(raw: Any, *, now_ms: int, path: str = "reading", max_future
     if bad:
         raise InvalidInput(f"{path}.flags", f"unknown flag {bad[0]!r}")
 
-    return Reading(sensor, quantity.id, value, unit, ts, interval, tuple(flags))
+    return Reading(sensor, quantity_id, value, unit, ts, interval, tuple(flags))

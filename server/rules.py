@@ -33,7 +33,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from exposure import QUANTITIES, canonical_unit
+from exposure import QUANTITIES
+from exposure.quantities import unit_for
 
 Severity = Literal["info", "warning", "critical", "emergency"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "critical", "emergency")
@@ -188,9 +189,7 @@ def build_rule(spec: RuleSpec) -> Rule:
             raise ValueError(f"metric {spec.metric} needs quantity laeq")
         unit = "%"
     else:
-        unit = canonical_unit(spec.unit) or ""
-        if unit not in q.accepted_units:
-            raise ValueError(f"unit {spec.unit!r} does not fit {spec.quantity}")
+        unit = unit_for(spec.quantity, spec.unit)
     if spec.zone is not None and spec.workers is not None:
         raise ValueError("a rule names either a `zone` or `workers`, not both")
     if spec.metric != "value" and spec.quantity not in ("laeq",) and unit not in ("ppm", "mg/m3"):

@@ -13,7 +13,7 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from agent.probe import SourceCounters
 from agent.sources import PolledSource, PolledSourceConfig, SourceConfig
 from exposure import Reading
-from exposure.quantities import QUANTITIES, canonical_unit
+from exposure.quantities import canonical_unit, unit_for
 from plugins.modbus.bus import REGISTRY, Bus, BusKey
 from plugins.modbus.decode import WORDS, DataType, DecodeError, Order, decode_registers
 from plugins.modbus.presets import PRESETS
@@ -39,12 +39,7 @@ class RegisterMap(BaseModel):
 
     @model_validator(mode="after")
     def _known(self) -> RegisterMap:
-        q = QUANTITIES.get(self.quantity)
-        if q is None:
-            raise ValueError(f"unknown quantity {self.quantity!r}")
-        unit = canonical_unit(self.unit)
-        if unit is None or unit not in q.accepted_units:
-            raise ValueError(f"unit {self.unit!r} does not fit {self.quantity}")
+        unit_for(self.quantity, self.unit)
         return self
 
 

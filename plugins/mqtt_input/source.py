@@ -15,7 +15,7 @@ from agent.backoff import Backoff
 from agent.probe import SourceCounters
 from agent.sources import Source, SourceConfig
 from exposure import Reading
-from exposure.quantities import QUANTITIES, canonical_unit
+from exposure.quantities import canonical_unit, unit_for
 from plugins.mqtt_input.broker import BrokerError, BrokerOptions, subscription
 from plugins.mqtt_input.decode import (
     IfMissing,
@@ -54,12 +54,7 @@ class Mapping(BaseModel):
             parse_path(self.path)
         except PathSyntaxError as exc:
             raise ValueError(str(exc)) from None
-        q = QUANTITIES.get(self.quantity)
-        if q is None:
-            raise ValueError(f"unknown quantity {self.quantity!r}")
-        unit = canonical_unit(self.unit)
-        if unit is None or unit not in q.accepted_units:
-            raise ValueError(f"unit {self.unit!r} does not fit {self.quantity}")
+        unit_for(self.quantity, self.unit)
         if self.topic is not None:
             check_filter(self.topic)
         return self

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from agent.serial_port import SerialSource, SerialSourceConfig
 from agent.sources import SourceConfig
 from exposure import Reading
-from exposure.quantities import QUANTITIES, canonical_unit
+from exposure.quantities import canonical_unit, unit_for
 from plugins.serial_lines.decode import Format, LineError, LineParser, LineSplitter, parse_number
 from plugins.serial_lines.presets import PRESETS
 
@@ -28,12 +28,7 @@ class FieldMap(BaseModel):
 
     @model_validator(mode="after")
     def _known(self) -> FieldMap:
-        q = QUANTITIES.get(self.quantity)
-        if q is None:
-            raise ValueError(f"unknown quantity {self.quantity!r}")
-        unit = canonical_unit(self.unit)
-        if unit is None or unit not in q.accepted_units:
-            raise ValueError(f"unit {self.unit!r} does not fit {self.quantity} ({', '.join(sorted(q.accepted_units))})")
+        unit_for(self.quantity, self.unit)
         return self
 
 
