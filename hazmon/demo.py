@@ -21,11 +21,13 @@ from sqlalchemy import func, select
 from agent.config import AgentConfig
 from agent.plugin_manager import build_plugin_manager
 from agent.runtime import Agent
-from server.accounts import add_user, create_agent_token
+from server.accounts.service import add_user
+from server.alerts.models import Alert
 from server.app import create_app, wall_clock_ms
-from server.db.models import Alert, IngestedBatch
 from server.db.session import make_engine, make_sessionmaker, upgrade
 from server.emergency.models import Incident
+from server.ingest.agents import create_agent_token
+from server.series.models import IngestedBatch
 from server.settings import Settings
 
 SITE, AGENT = "demo-site", "demo-gw"

@@ -73,8 +73,8 @@ def run(
     """Serve the API and the web page. An SQLite database is created and upgraded by itself."""
     import uvicorn
 
+    from server.alerts.rules import RulesError
     from server.app import create_app
-    from server.rules import RulesError
 
     settings = _settings(host=host, port=port)
     try:
@@ -103,7 +103,7 @@ def user_add(
     role: Annotated[str, typer.Option(help="admin, safety_manager, facilities, record_keeper, worker, auditor")],
 ) -> None:
     """Create an account. The password is asked for, or read from standard input when it is not a terminal."""
-    from server.accounts import AccountError, add_user
+    from server.accounts.service import AccountError, add_user
 
     if sys.stdin.isatty():
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -123,7 +123,7 @@ def api_token_create(
     label: Annotated[str, typer.Option(help="what the token is for")] = "",
 ) -> None:
     """Print a new bearer token for a user (shown once; store it safely)."""
-    from server.accounts import AccountError, create_api_token
+    from server.accounts.service import AccountError, create_api_token
 
     try:
         with _session() as session:
@@ -139,7 +139,8 @@ def agent_token_create(
     agent: Annotated[str, typer.Option(help="the agent's id")],
 ) -> None:
     """Register an agent and print its bearer token (a new token replaces the old one)."""
-    from server.accounts import AccountError, create_agent_token
+    from server.accounts.service import AccountError
+    from server.ingest.agents import create_agent_token
 
     try:
         with _session() as session:

@@ -11,6 +11,7 @@ from importlib.metadata import entry_points
 import pluggy
 
 from server import hookspecs
+from server.notify.channels import Channel
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ class ServerPlugins:
 
     def notification_channels(self) -> dict[str, type]:
         """Every declared channel class by name; each plugin is asked alone."""
-        from server.notify.channels import Channel
-
         out: dict[str, type] = {}
         for impl in self.pm.hook.hazmon_server_notification_channels.get_hookimpls():
             try:

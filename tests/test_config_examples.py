@@ -22,15 +22,34 @@ def test_agent_example_validates_against_the_builtin_plugins() -> None:
     assert [s.name for s in cfg.sources] == ["press-2-noise", "tank-3-gas"]
 
 
-def test_server_example_env_names_only_real_settings() -> None:
-    """Every HAZMON_* variable in config/server.example.env, commented or not, is a field of the settings."""
+def test_server_example_env_lists_every_setting_and_nothing_else() -> None:
+    """config/server.example.env names every field of the server settings as its HAZMON_* variable (commented or
+    not), and no variable that is not one."""
     fields = {f"HAZMON_{name.upper()}" for name in Settings.model_fields}
     names = {
         line.lstrip("# ").split("=", 1)[0]
         for line in (CONFIG / "server.example.env").read_text().splitlines()
         if line.lstrip("# ").startswith("HAZMON_")
     }
-    assert names and names <= fields, names - fields
+    assert names == fields, {"missing": sorted(fields - names), "unknown": sorted(names - fields)}
+
+
+def test_server_example_env_values_are_accepted(monkeypatch) -> None:
+    """The uncommented values of config/server.example.env, set as environment variables, validate as they are."""
+    for line in (CONFIG / "server.example.env").read_text().splitlines():
+        if line.startswith("HAZMON_") and not line.startswith("HAZMON_DATA_DIR"):
+            name, value = line.split("#", 1)[0].strip().split("=", 1)
+            monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert (settings.profile, settings.port, settings.health.scheduler_s) == ("cn", 8600, 60.0)
+
+
+def test_the_profile_is_read_from_either_name(monkeypatch) -> None:
+    """HAZMON_PROFILE sets the site's jurisdiction profile; the older HAZMON_HEALTH_PROFILE still does."""
+    monkeypatch.setenv("HAZMON_HEALTH_PROFILE", "eu")
+    assert Settings().profile == "eu" and Settings().health.profile == "eu"
+    monkeypatch.setenv("HAZMON_PROFILE", "us-osha")
+    assert Settings().profile == "us-osha"
 
 
 def test_surveillance_example_parses() -> None:

@@ -4,18 +4,19 @@ way with `drill=True`, shown in every subject, page and report."""
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.audit import audit
+from server.accounts.audit import audit
 from server.emergency.models import Incident, IncidentEvent, IncidentStep, MusterEntry
-from server.emergency.muster import muster_link
+from server.emergency.muster import muster_path
 from server.emergency.plans import Plan
-from server.notify.delivery import Draft, fmt_time, insert_jobs
-from server.notify.policies import NotifyConfig
+from server.events import Events, IncidentOpened, MusterPerson
+from server.org import presence as where
 
 
 class IncidentError(Exception):
@@ -30,44 +31,16 @@ class RosterPerson:
 
 
 def roster_for(session: Session, plan: Plan, zone: str, now_ms: int) -> list[RosterPerson]:
-    """Everyone in the zone now: server.health assignments when installed, merged with the plan's roster (which
-    also gives contacts)."""
-    import fnmatch
-
+    """Everyone in the zone now: the workers rostered there (server.org.presence), merged with the plan's roster
+    (which also gives contacts)."""
     people: dict[str, RosterPerson] = {}
     contacts = {p.id: p.contact for p in plan.roster}
-    for emp, name in _assigned(session, zone, now_ms):
-        people[emp] = RosterPerson(emp, name, contacts.get(emp))
+    for w in where.rostered_in_zone(session, zone, now_ms):
+        people[w.employee_no] = RosterPerson(w.employee_no, w.name, contacts.get(w.employee_no))
     for p in plan.roster:
         if p.id not in people and any(fnmatch.fnmatchcase(zone, z) for z in p.zones):
             people[p.id] = RosterPerson(p.id, p.name, p.contact)
     return sorted(people.values(), key=lambda p: p.id)
-
-
-def _assigned(session: Session, zone: str, now_ms: int) -> list[tuple[str, str]]:
-    """(employee number, name) of the workers assigned to the zone now, from server.health if installed."""
-    if not zone:
-        return []
-    try:
-        from server.health.models import Assignment, Worker, Zone
-    except ImportError:
-        return []
-    rows = session.execute(
-        select(Worker.employee_no, Worker.name).join(Assignment, Assignment.worker_id == Worker.id)
-        .join(Zone, Zone.id == Assignment.zone_id)
-        .where(Zone.code == zone, Assignment.start_ms <= now_ms, Assignment.end_ms > now_ms)
-    ).all()
-    return [(r[0], r[1]) for r in rows]
-
-
-def _health_hook(session: Session, incident: Incident, now_ms: int) -> None:
-    """server.health (when installed) links the workers present to the incident and schedules emergency exams."""
-    try:
-        from server.health.links import on_incident_opened
-    except ImportError:
-        return
-    session.flush()
-    on_incident_opened(session, incident, now_ms=now_ms)
 
 
 def tag(drill: bool) -> str:
@@ -83,9 +56,11 @@ def add_event(session: Session, incident: Incident, *, ts: int, actor: str, kind
 
 def start_incident(
     session: Session, plan: Plan, *, site: str, zone: str, drill: bool, actor: str, trigger: str, now_ms: int,
-    alert_id: int | None, notify: NotifyConfig, key: bytes,
+    alert_id: int | None, events: Events, key: bytes,
 ) -> tuple[Incident, bool]:
-    """Open an incident of the plan for (site, zone), or return the one already open. Returns (incident, new)."""
+    """Open an incident of the plan for (site, zone), or return the one already open. Returns (incident, new).
+    A new incident is published (`IncidentOpened`): notify messages the team and everyone on the muster list,
+    health links the workers present and schedules emergency exams."""
     existing = session.execute(
         select(Incident).where(Incident.plan_id == plan.id, Incident.site == site, Incident.zone == zone,
                                Incident.drill == drill, Incident.state == "open")
@@ -103,51 +78,21 @@ def start_incident(
     for p in people:
         session.add(MusterEntry(incident_id=incident.id, person_id=p.id, name=p.name, contact=p.contact or "",
                                 via="", marked_by=""))
-    _health_hook(session, incident, now_ms)
+    session.flush()
+    opened = IncidentOpened(
+        incident_id=incident.id, plan_id=plan.id, title=plan.title, site=site, zone=zone, drill=drill,
+        trigger=trigger, opened_ms=now_ms, alert_id=alert_id, team_group=plan.team_group or "",
+        steps=tuple((s.title, s.owner) for s in plan.steps),
+        people=tuple(MusterPerson(p.id, p.name, p.contact or "", muster_path(key, incident.id, p.id))
+                     for p in people),
+    )
     add_event(session, incident, ts=now_ms, actor=actor, kind="opened",
               text=f"{plan.title} started in {site}/{zone or '-'}: {trigger}; {len(people)} people to account for")
-    drafts = _notifications(incident, plan, people, notify, key, now_ms)
-    insert_jobs(session, drafts, now_ms)
+    queued = sum(n for n in events.publish(session, opened) if isinstance(n, int))
     add_event(session, incident, ts=now_ms, actor="system", kind="notified",
-              text=f"{len(drafts)} notifications queued (team and everyone rostered in the zone)")
+              text=f"{queued} notifications queued (team and everyone rostered in the zone)")
     session.flush()
     return incident, True
-
-
-def _notifications(incident: Incident, plan: Plan, people: list[RosterPerson], notify: NotifyConfig, key: bytes,
-                   now_ms: int) -> list[Draft]:
-    prefix = tag(incident.drill)
-    where = f"{incident.site}/{incident.zone or '-'}"
-    subject = f"{prefix}[EMERGENCY] {plan.title} in {where}"
-    page = f"{notify.public_url.rstrip('/')}/incident?id={incident.id}"
-    payload: dict[str, Any] = {
-        "schema": "hazmon.notification/1", "kind": "incident", "drill": incident.drill,
-        "incident": {"id": incident.id, "plan": plan.id, "site": incident.site, "zone": incident.zone,
-                     "trigger": incident.trigger, "opened_ms": incident.opened_ms},
-    }
-    steps = "\n".join(f"{i}. {s.title} ({s.owner})" for i, s in enumerate(plan.steps, start=1))
-    team_body = (f"{'THIS IS A DRILL. ' if incident.drill else ''}{plan.title} started "
-                 f"{fmt_time(now_ms, notify.timezone)} in {where}.\nTrigger: {incident.trigger}\n"
-                 f"Checklist:\n{steps}\nPeople to account for: {len(people)}\nIncident: {page}")
-    drafts: list[Draft] = []
-    group = notify.group(plan.team_group) if plan.team_group else None
-    if group is not None:
-        for m in group.members:
-            drafts.append(Draft(key=f"incident:{incident.id}:team:{group.name}:{m.name}", kind="incident",
-                                recipient=m.name, group=group.name, target=m.target, subject=subject, body=team_body,
-                                severity="emergency", due_ms=now_ms, payload=payload, incident_id=incident.id))
-    for p in people:
-        if not p.contact:
-            continue
-        link = muster_link(notify.public_url, key, incident.id, p.id)
-        body = (f"{'THIS IS A DRILL. ' if incident.drill else ''}{plan.title} in {where}. Leave the zone now by the "
-                f"nearest safe route and go to the muster point.\nWhen you are safe, confirm here: {link}")
-        drafts.append(Draft(key=f"incident:{incident.id}:muster:{p.id}", kind="muster", recipient=p.id, group="",
-                            target=p.contact, subject=f"{prefix}[EMERGENCY] Leave {incident.zone or where} now",
-                            body=body, severity="emergency", due_ms=now_ms,
-                            payload={**payload, "kind": "muster", "person": p.id, "muster_link": link},
-                            incident_id=incident.id))
-    return drafts
 
 
 def _open(session: Session, incident_id: int) -> Incident:

@@ -32,6 +32,6 @@ def check_signature(key: bytes, incident_id: int, person_id: str, signature: str
     return hmac.compare_digest(muster_signature(key, incident_id, person_id), signature)
 
 
-def muster_link(public_url: str, key: bytes, incident_id: int, person_id: str) -> str:
-    sig = muster_signature(key, incident_id, person_id)
-    return f"{public_url.rstrip('/')}/muster/{incident_id}/{person_id}?sig={sig}"
+def muster_path(key: bytes, incident_id: int, person_id: str) -> str:
+    """The path of a person's signed "I am safe" page; notify puts the server's public URL in front."""
+    return f"/muster/{incident_id}/{person_id}?sig={muster_signature(key, incident_id, person_id)}"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from server.rules import Severity, severity_rank
+from exposure.wire import Severity, severity_rank
 
 
 class _Strict(BaseModel):

@@ -29,17 +29,12 @@ from exposure.profiles import AppliedLimit, applicable_limit, get_profile
 from exposure.readings import Reading
 from exposure.results import Coverage, LimitUsed, verdict_of
 from exposure.segments import Segment, Series, series_from_readings
-from server.db.models import ReadingRow, Sensor
-from server.health.config import HealthConfig
-from server.health.models import (
-    Assignment,
-    ExposureRecord,
-    Hazard,
-    PersonalSensorAssignment,
-    ShiftRun,
-    ZoneSensor,
-)
-from server.health.presence import Interval, highest_of, join_pieces, label_gaps, split_by_personal
+from server.health.models import ExposureRecord, ShiftRun
+from server.health.shift_series import Interval, highest_of, join_pieces, label_gaps, split_by_personal
+from server.org.models import Assignment, Hazard, PersonalSensorAssignment, ZoneSensor
+from server.series.models import ReadingRow, Sensor
+from server.series.rows import row_to_reading
+from server.settings import HealthConfig
 
 #: the dust fraction a quantity measures, to pick the matching limit row
 _FRACTION = {"tsp": "total", "pm4": "respirable", "pm10": "inhalable"}
@@ -112,8 +107,7 @@ def _readings(session: Session, sensor_id: int, quantity: str, lo: int, hi: int)
     rows = session.execute(select(ReadingRow).where(
         ReadingRow.sensor_id == sensor_id, ReadingRow.quantity == quantity, ReadingRow.ts >= lo, ReadingRow.ts <= hi,
     ).order_by(ReadingRow.ts, ReadingRow.id)).scalars()
-    return [(r.id, Reading(str(sensor_id), r.quantity, r.value, r.unit, r.ts, r.interval_s,
-                           tuple(f for f in r.flags.split(",") if f))) for r in rows]
+    return [(r.id, row_to_reading(r, sensor=str(sensor_id))) for r in rows]
 
 
 def _limit(substance: Substance, kind: str, quantity: str, profile: str) -> AppliedLimit | None:

@@ -7,21 +7,10 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.db.models import Sensor
+from server.events import IncidentRecords
 from server.health.linkage import LinkedEvent, events_for_worker
-from server.health.models import (
-    Assignment,
-    Exam,
-    ExamAttachment,
-    ExposureRecord,
-    PersonalSensorAssignment,
-    Post,
-    ShiftPattern,
-    Worker,
-    Zone,
-)
+from server.health.models import Exam, ExamAttachment, ExposureRecord
 from server.health.schemas import (
-    AssignmentOut,
     AttachmentOut,
     EventOut,
     ExamOut,
@@ -37,6 +26,9 @@ from server.health.schemas import (
     StepStateOut,
     WorkerOut,
 )
+from server.org.models import Assignment, PersonalSensorAssignment, ShiftPattern, Worker
+from server.org.schemas import assignment_out
+from server.series.models import Sensor
 
 
 def worker_out(session: Session, w: Worker) -> WorkerOut:
@@ -44,14 +36,6 @@ def worker_out(session: Session, w: Worker) -> WorkerOut:
     return WorkerOut(id=w.id, employee_no=w.employee_no, name=w.name, department=w.department, job=w.job,
                      status=w.status, hire_date=w.hire_date, leave_date=w.leave_date, user_id=w.user_id,
                      shift_pattern=pattern.code if pattern else None)
-
-
-def assignment_out(session: Session, a: Assignment) -> AssignmentOut:
-    zone = session.get(Zone, a.zone_id)
-    post = session.get(Post, a.post_id) if a.post_id else None
-    return AssignmentOut(id=a.id, worker_id=a.worker_id, zone=zone.code if zone else str(a.zone_id),
-                         post=post.code if post else None, start_ms=a.start_ms, end_ms=a.end_ms,
-                         shift_start_ms=a.shift_start_ms, shift_end_ms=a.shift_end_ms, source=a.source)
 
 
 def record_out(r: ExposureRecord) -> ExposureRecordOut:
@@ -113,7 +97,8 @@ def records_of(session: Session, worker_id: int, *, include_superseded: bool = F
                                            ExposureRecord.version)).scalars())
 
 
-def build_file(session: Session, worker: Worker, *, include_exams: bool, margin_ms: int) -> FileOut:
+def build_file(session: Session, worker: Worker, *, include_exams: bool, margin_ms: int,
+               incidents: IncidentRecords) -> FileOut:
     assignments = session.execute(select(Assignment).where(Assignment.worker_id == worker.id)
                                   .order_by(Assignment.start_ms, Assignment.id)).scalars()
     personal = session.execute(select(PersonalSensorAssignment, Sensor.site, Sensor.name)
@@ -131,7 +116,7 @@ def build_file(session: Session, worker: Worker, *, include_exams: bool, margin_
         personal_sensors=[PersonalSensorOut(id=p.id, worker_id=p.worker_id, sensor=f"{site}/{name}",
                                             start_ms=p.start_ms, end_ms=p.end_ms) for p, site, name in personal],
         exposure_records=[record_out(r) for r in records],
-        events=[event_out(e) for e in events_for_worker(session, worker.id, margin_ms=margin_ms)],
+        events=[event_out(e) for e in events_for_worker(session, worker.id, incidents=incidents, margin_ms=margin_ms)],
         exams=exams, exams_withheld=not include_exams,
         data_as_of_ms=max((r.computed_ms for r in records), default=None),
     )

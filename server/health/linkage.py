@@ -18,20 +18,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.db.models import Alert, AuditEntry, ReadingRow, Sensor
+from server.accounts.models import AuditEntry
+from server.alerts.models import Alert
+from server.events import IncidentMusterMark, IncidentRecords, IncidentStepState
 from server.health.links import alert_end
-from server.health.models import (
-    Assignment,
-    EventLink,
-    EventLinkRun,
-    PersonalSensorAssignment,
-    Worker,
-    Zone,
-    ZoneSensor,
-)
+from server.health.models import EventLink, EventLinkRun
+from server.org import presence as where
+from server.org.models import PersonalSensorAssignment, Zone
+from server.series.models import ReadingRow, Sensor
 
 MAX_EVIDENCE_POINTS = 5000
 
@@ -51,21 +48,8 @@ class EvidencePoint:
     flags: str
 
 
-@dataclass(frozen=True)
-class StepState:
-    idx: int
-    title: str
-    owner: str
-    done_ms: int | None
-    done_by: str | None
-
-
-@dataclass(frozen=True)
-class OwnMuster:
-    person_id: str
-    safe_ms: int | None
-    via: str
-    marked_by: str
+StepState = IncidentStepState
+OwnMuster = IncidentMusterMark
 
 
 @dataclass(frozen=True)
@@ -124,7 +108,8 @@ def _overlaps(a: int, b: int, since_ms: int | None, until_ms: int | None) -> boo
     return (since_ms is None or b >= since_ms) and (until_ms is None or a < until_ms)
 
 
-def events_for_worker(session: Session, worker_id: int, *, margin_ms: int, evidence: bool = True,
+def events_for_worker(session: Session, worker_id: int, *, incidents: IncidentRecords, margin_ms: int,
+                      evidence: bool = True,
                       since_ms: int | None = None, until_ms: int | None = None) -> list[LinkedEvent]:
     """Every alert and incident linked to the worker (stored links, and read-time links for older alerts)."""
     sensors = {s.id: f"{s.site}/{s.name}" for s in session.execute(select(Sensor)).scalars()}
@@ -139,7 +124,7 @@ def events_for_worker(session: Session, worker_id: int, *, margin_ms: int, evide
             e = _alert_event(al, sensors.get(al.sensor_id, str(al.sensor_id)), ln.zone, ln.via,
                              max(ln.present_from_ms, al.opened_ts), max(hi, ln.present_from_ms), stored=True)
         elif ln.kind == "incident":
-            e = _incident_event(session, worker_id, ln)
+            e = _incident_event(session, incidents, worker_id, ln)
             if e is None:
                 continue
         else:
@@ -160,14 +145,12 @@ def _read_time_alerts(session: Session, worker_id: int, sensors: dict[int, str],
     marked = set(session.execute(select(EventLinkRun.event_id).where(EventLinkRun.kind == "alert")).scalars())
     zones = {z.id: z.code for z in session.execute(select(Zone)).scalars()}
     presences: list[tuple[str, int | None, list[int], int, int]] = []
-    for a in session.execute(select(Assignment).where(Assignment.worker_id == worker_id)).scalars():
-        ids = list(session.execute(select(ZoneSensor.sensor_id).where(
-            ZoneSensor.zone_id == a.zone_id, ZoneSensor.start_ms < a.end_ms,
-            or_(ZoneSensor.end_ms.is_(None), ZoneSensor.end_ms > a.start_ms))).scalars())
-        presences.append(("zone", a.zone_id, ids, a.start_ms, a.end_ms))
-    for p in session.execute(select(PersonalSensorAssignment).where(
-            PersonalSensorAssignment.worker_id == worker_id)).scalars():
-        presences.append(("personal", None, [p.sensor_id], p.start_ms, p.end_ms))
+    for row, via in where.worker_presences(session, worker_id):
+        if isinstance(row, PersonalSensorAssignment):
+            presences.append((via, None, [row.sensor_id], row.start_ms, row.end_ms))
+        else:
+            ids = where.zone_sensor_ids(session, row.zone_id, row.start_ms, row.end_ms)
+            presences.append((via, row.zone_id, ids, row.start_ms, row.end_ms))
     out: dict[int, LinkedEvent] = {}
     for via, zone_id, ids, a, b in presences:
         if not ids:
@@ -193,41 +176,32 @@ def _read_time_alerts(session: Session, worker_id: int, sensors: dict[int, str],
     return list(out.values())
 
 
-def _incident_event(session: Session, worker_id: int, ln: EventLink) -> LinkedEvent | None:
-    from server.emergency.incidents import muster_count
-    from server.emergency.models import Incident, IncidentEvent, IncidentStep, MusterEntry
-
-    inc = session.get(Incident, ln.event_id)
-    if inc is None:
+def _incident_event(session: Session, incidents: IncidentRecords, worker_id: int, ln: EventLink) -> LinkedEvent | None:
+    facts = incidents.facts(session, ln.event_id, person_id=where.employee_no(session, worker_id))
+    if facts is None:
         return None
-    steps = tuple(StepState(s.idx, s.title, s.owner, s.done_ms, s.done_by) for s in session.execute(
-        select(IncidentStep).where(IncidentStep.incident_id == inc.id).order_by(IncidentStep.idx)).scalars())
-    employee_no = session.execute(select(Worker.employee_no).where(Worker.id == worker_id)).scalar()
-    own = session.execute(select(MusterEntry).where(MusterEntry.incident_id == inc.id,
-                                                    MusterEntry.person_id == employee_no)).scalar_one_or_none()
-    timeline = [ev for ev in session.execute(select(IncidentEvent).where(IncidentEvent.incident_id == inc.id)
-                                             .order_by(IncidentEvent.ts_ms, IncidentEvent.id)).scalars()]
-    history = tuple(HistoryEntry(ev.ts_ms, ev.actor, ev.kind, ev.text) for ev in timeline if ev.kind != "muster")
+    history = tuple(HistoryEntry(ev.ts_ms, ev.actor, ev.kind, ev.text) for ev in facts.timeline if ev.kind != "muster")
+    own = facts.own_muster
     if own is not None and own.safe_ms is not None:  # the worker's own answer, without anyone else's name
         history = tuple(sorted((*history, HistoryEntry(own.safe_ms, own.marked_by or "?", "muster",
-                                                       f"{'[DRILL] ' if inc.drill else ''}marked safe ({own.via})")),
+                                                       f"{'[DRILL] ' if facts.drill else ''}marked safe ({own.via})")),
                                key=lambda h: h.ts_ms))
-    end = inc.closed_ms if inc.closed_ms is not None else max([inc.opened_ms, *(ev.ts_ms for ev in timeline)])
+    end = facts.closed_ms if facts.closed_ms is not None else max([facts.opened_ms,
+                                                                   *(ev.ts_ms for ev in facts.timeline)])
     severity = unit = quantity = sensor = None
-    if inc.alert_id is not None:
-        al = session.get(Alert, inc.alert_id)
+    if facts.alert_id is not None:
+        al = session.get(Alert, facts.alert_id)
         if al is not None:
             severity, unit, quantity = al.severity, al.unit, al.quantity
             s = session.get(Sensor, al.sensor_id)
             sensor = f"{s.site}/{s.name}" if s else str(al.sensor_id)
     evidence = IncidentEvidence(
-        inc.id, inc.plan_id, inc.title, inc.drill, inc.site, inc.trigger, inc.alert_id, inc.opened_ms, inc.closed_ms,
-        steps, muster_count(session, inc.id),
-        OwnMuster(own.person_id, own.safe_ms, own.via, own.marked_by) if own is not None else None)
+        facts.incident_id, facts.plan_id, facts.title, facts.drill, facts.site, facts.trigger, facts.alert_id,
+        facts.opened_ms, facts.closed_ms, facts.steps, facts.muster_count, own)
     return LinkedEvent(
-        inc.alert_id, f"plan:{inc.plan_id}", sensor, quantity, severity, inc.state, ln.zone or inc.zone or None, ln.via,
-        inc.opened_ms, end, ln.present_from_ms, ln.present_until_ms, None, unit, None, None, history=history,
-        kind="incident", incident_id=inc.id, stored=True, incident=evidence)
+        facts.alert_id, f"plan:{facts.plan_id}", sensor, quantity, severity, facts.state, ln.zone or facts.zone or None,
+        ln.via, facts.opened_ms, end, ln.present_from_ms, ln.present_until_ms, None, unit, None, None,
+        history=history, kind="incident", incident_id=facts.incident_id, stored=True, incident=evidence)
 
 
 def alert_history(session: Session, alert_id: int) -> tuple[HistoryEntry, ...]:
@@ -275,17 +249,7 @@ def workers_present(session: Session, alert_id: int) -> list[tuple[int, str]]:
     al = session.get(Alert, alert_id)
     if al is None:
         return []
-    a, b = al.opened_ts, max(alert_end(al), al.opened_ts + 1)
-    zone_ids = set(session.execute(select(ZoneSensor.zone_id).where(
-        ZoneSensor.sensor_id == al.sensor_id, ZoneSensor.start_ms < b,
-        or_(ZoneSensor.end_ms.is_(None), ZoneSensor.end_ms > a))).scalars())
     found: dict[int, str] = {}
-    if zone_ids:
-        for w in session.execute(select(Assignment.worker_id).where(
-                Assignment.zone_id.in_(zone_ids), Assignment.start_ms < b, Assignment.end_ms > a)).scalars():
-            found.setdefault(w, "zone")
-    for w in session.execute(select(PersonalSensorAssignment.worker_id).where(
-            PersonalSensorAssignment.sensor_id == al.sensor_id, PersonalSensorAssignment.start_ms < b,
-            PersonalSensorAssignment.end_ms > a)).scalars():
-        found.setdefault(w, "personal")
+    for p in where.present_with_sensor(session, al.sensor_id, al.opened_ts, max(alert_end(al), al.opened_ts + 1)):
+        found.setdefault(p.worker_id, p.via)
     return sorted(found.items())

@@ -12,48 +12,30 @@ incident schedules.
 `health_event_link_runs` marks the events whose links were stored; events without a mark (from before migration
 0006) are linked at read time from the roster (server/health/linkage.py).
 
-Hooks: `on_alert_event` (called by the emergency alert listener) and `on_incident_opened` (called by
-`server.emergency.incidents.start_incident`). Both run in a savepoint and never raise: a failure to link is
-logged and never stops an alert or an incident.
+`HealthLinks` subscribes to the event bus (server/events.py): alert transitions, incidents opened, readings
+backfilled. Each handler runs in a savepoint of its own: a failure to link is logged and counted and never stops
+an alert or an incident.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.audit import audit
-from server.db.models import Alert
-from server.health.config import HealthConfig
-from server.health.models import (
-    Assignment,
-    EventLink,
-    EventLinkRun,
-    Exam,
-    Hazard,
-    PersonalSensorAssignment,
-    Worker,
-    Zone,
-    ZoneSensor,
-)
+from server.accounts.audit import audit
+from server.alerts.models import Alert
+from server.events import AlertEvent, IncidentOpened, ReadingsBackfilled, ShiftsChanged
+from server.health.exposure_records import mark_shifts_stale, mark_stale
+from server.health.models import EventLink, EventLinkRun, Exam
 from server.health.surveillance import jurisdiction_of, load_rules, local_date
+from server.org import presence as where
+from server.org.models import Hazard, Zone
+from server.settings import HealthConfig
 
 log = logging.getLogger("hazmon.health")
-
-#: session.info key of the app state (set by the health router's lifespan) so hooks find the health config
-APP_STATE_KEY = "hazmon.app_state"
-
-
-def config_for(session: Session) -> HealthConfig:
-    """The app's health config (app.state.health_config) for a session of the app, else the environment's."""
-    state = session.info.get(APP_STATE_KEY)
-    cfg = getattr(state, "health_config", None) if state is not None else None
-    return cfg if isinstance(cfg, HealthConfig) else HealthConfig()
-
 
 # -- storing links ---------------------------------------------------------------------------------------------
 
@@ -101,53 +83,40 @@ def alert_end(al: Alert) -> int:
 
 def link_alert(session: Session, alert_id: int, *, now_ms: int, whole_episode: bool = True) -> list[EventLink]:
     """Link the workers present during the alert (at its opening only, unless `whole_episode`): in a zone its
-    sensor measured then, or wearing it. Presence intervals are the assignments' (clipped to the alert on read)."""
+    sensor measured then, or wearing it (server.org.presence). Presence intervals are the assignments' (clipped to
+    the alert on read)."""
     al = session.get(Alert, alert_id)
     if al is None:
         return []
     a = al.opened_ts
     b = max(alert_end(al), a + 1) if whole_episode else a + 1
     found: dict[int, tuple[str, str | None, int, int]] = {}
-    zones = session.execute(select(ZoneSensor.zone_id, Zone.code).join(Zone, Zone.id == ZoneSensor.zone_id).where(
-        ZoneSensor.sensor_id == al.sensor_id, ZoneSensor.start_ms < b,
-        or_(ZoneSensor.end_ms.is_(None), ZoneSensor.end_ms > a))).all()
-    codes = dict(zones)
-    if codes:
-        for asg in session.execute(select(Assignment).where(
-                Assignment.zone_id.in_(list(codes)), Assignment.start_ms < b, Assignment.end_ms > a)).scalars():
-            _merge(found, asg.worker_id, "zone", codes[asg.zone_id], max(asg.start_ms, a), asg.end_ms)
-    for p in session.execute(select(PersonalSensorAssignment).where(
-            PersonalSensorAssignment.sensor_id == al.sensor_id, PersonalSensorAssignment.start_ms < b,
-            PersonalSensorAssignment.end_ms > a)).scalars():
-        _merge(found, p.worker_id, "personal", None, max(p.start_ms, a), p.end_ms)
+    for p in where.present_with_sensor(session, al.sensor_id, a, b):
+        _merge(found, p.worker_id, p.via, p.zone, p.start_ms, p.end_ms)
     return _store(session, "alert", al.id, found, now_ms)
 
 
-def link_incident(session: Session, incident: Any, *, now_ms: int) -> list[EventLink]:
+def link_incident(session: Session, incident: IncidentOpened, *, now_ms: int) -> list[EventLink]:
     """Link the workers whose assignment in the incident's zone covers its start, and everyone on its muster
     list (by employee number)."""
-    from server.emergency.models import MusterEntry
-
     t = incident.opened_ms
     found: dict[int, tuple[str, str | None, int, int]] = {}
     zone = incident.zone or None
     if zone:
-        for asg in session.execute(select(Assignment).join(Zone, Zone.id == Assignment.zone_id).where(
-                Zone.code == zone, Assignment.start_ms <= t, Assignment.end_ms > t)).scalars():
-            _merge(found, asg.worker_id, "zone", zone, asg.start_ms, asg.end_ms)
-    people = list(session.execute(select(MusterEntry.person_id).where(MusterEntry.incident_id == incident.id))
-                  .scalars())
+        for r in where.rostered_in_zone(session, zone, t):
+            _merge(found, r.worker_id, "zone", zone, r.start_ms, r.end_ms)
+    people = [p.id for p in incident.people]
     if people:
-        for wid in session.execute(select(Worker.id).where(Worker.employee_no.in_(people))).scalars():
+        for wid in where.worker_ids_by_employee_no(session, people):
             _merge(found, wid, "muster", zone, t, t)
-    return _store(session, "incident", incident.id, found, now_ms)
+    return _store(session, "incident", incident.incident_id, found, now_ms)
 
 
 # -- emergency exams -------------------------------------------------------------------------------------------
 
 
-def schedule_emergency_exams(session: Session, incident: Any, links: list[EventLink], config: HealthConfig, *,
-                             now_ms: int) -> int:
+def schedule_emergency_exams(session: Session, incident: IncidentOpened, links: list[EventLink],
+                             config: HealthConfig, *, now_ms: int) -> int:
     """An exam (type and interval from the first matching `[[emergency]]` rule) for every linked worker of a real
     incident, once per incident and worker (the link keeps the exam id). Audited. Returns how many."""
     if incident.drill or not links:
@@ -166,7 +135,7 @@ def schedule_emergency_exams(session: Session, incident: Any, links: list[EventL
         hazard = session.execute(select(Hazard.substance).join(Zone, Zone.id == Hazard.zone_id).where(
             Zone.code == incident.zone, Hazard.quantity == quantity).limit(1)).scalar() or quantity
     due = local_date(incident.opened_ms, config) + dt.timedelta(days=rule.within_days)
-    reason = (f"emergency rule {rule.id}: incident {incident.id} ({incident.plan_id}) ({rule.source}; "
+    reason = (f"emergency rule {rule.id}: incident {incident.incident_id} ({incident.plan_id}) ({rule.source}; "
               f"{rule.mark})")[:256]
     n = 0
     for ln in links:
@@ -178,33 +147,38 @@ def schedule_emergency_exams(session: Session, incident: Any, links: list[EventL
         session.flush()
         ln.exam_id = exam.id
         audit(session, ts_ms=now_ms, actor="system", action="health.exams.schedule", target=f"worker:{ln.worker_id}",
-              detail=f"exam:{exam.id} type={rule.exam_type} incident:{incident.id} rule={rule.id}")
+              detail=f"exam:{exam.id} type={rule.exam_type} incident:{incident.incident_id} rule={rule.id}")
         n += 1
     session.flush()
     return n
 
 
-# -- hooks -----------------------------------------------------------------------------------------------------
+# -- the subscriber ------------------------------------------------------------------------------------------
 
 
-def on_alert_event(session: Session, event: Any) -> None:
-    """Alert listener hook: link at opening (present then), widen at escalation and resolution. Never raises."""
-    if event.kind not in ("opened", "escalated", "resolved"):
-        return
-    try:
-        with session.begin_nested():
+class HealthLinks:
+    """health's subscriber on the event bus (server/events.py), registered by the composition root: links
+    workers to alerts and incidents, schedules emergency exams, and marks exposure records stale when readings
+    are backfilled. Each handler runs in a savepoint of the publisher's transaction."""
+
+    def __init__(self, config: HealthConfig) -> None:
+        self.config = config
+
+    def on_alert(self, session: Session, event: AlertEvent) -> None:
+        """Link at opening (present then), widen at escalation and resolution."""
+        if event.kind in ("opened", "escalated", "resolved"):
             link_alert(session, event.alert_id, now_ms=event.ts, whole_episode=event.kind != "opened")
-    except Exception:
-        log.exception("health: linking alert %s failed", event.alert_id)
 
+    def on_incident(self, session: Session, event: IncidentOpened) -> int:
+        """Store the links, schedule the emergency exams, audit. Returns how many exams were scheduled."""
+        links = link_incident(session, event, now_ms=event.opened_ms)
+        audit(session, ts_ms=event.opened_ms, actor="system", action="health.events.link",
+              target=f"incident:{event.incident_id}", detail="workers=" + ",".join(str(ln.worker_id) for ln in links))
+        schedule_emergency_exams(session, event, links, self.config, now_ms=event.opened_ms)
+        return 0  # no notifications queued
 
-def on_incident_opened(session: Session, incident: Any, *, now_ms: int) -> None:
-    """Incident hook (same transaction): store the links, schedule the emergency exams, audit. Never raises."""
-    try:
-        with session.begin_nested():
-            links = link_incident(session, incident, now_ms=now_ms)
-            audit(session, ts_ms=now_ms, actor="system", action="health.events.link", target=f"incident:{incident.id}",
-                  detail="workers=" + ",".join(str(ln.worker_id) for ln in links))
-            schedule_emergency_exams(session, incident, links, config_for(session), now_ms=now_ms)
-    except Exception:
-        log.exception("health: linking incident %s failed", getattr(incident, "id", "?"))
+    def on_backfill(self, session: Session, event: ReadingsBackfilled) -> None:
+        mark_stale(session, list(event.sensor_ids), event.since_ms, event.until_ms, now_ms=event.now_ms)
+
+    def on_shifts_changed(self, session: Session, event: ShiftsChanged) -> None:
+        mark_shifts_stale(session, event.shifts, now_ms=event.now_ms)

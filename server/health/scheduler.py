@@ -1,24 +1,22 @@
 """The background task that computes exposure records when shifts end and recomputes stale ones.
 
 Its work is `compute_due_records(session, now_ms, config)`, callable directly (tests never sleep). The task runs it
-every `HealthConfig.scheduler_s` seconds with the time from `app.state.clock`; it starts and stops with the app
-through the health router's lifespan (server/health/routes.py), and 0 disables it.
+every `HealthConfig.scheduler_s` seconds with the app's clock; it starts and stops with the app's lifespan
+(server/composition.py), and 0 disables it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import FastAPI
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from server.health.config import HealthConfig
 from server.health.exposure_records import compute_shift, due_shifts
 from server.health.surveillance import schedule_follow_ups
+from server.settings import HealthConfig
 
 log = logging.getLogger("hazmon.health")
 
@@ -42,33 +40,15 @@ def compute_due_records(session: Session, now_ms: int, config: HealthConfig, *, 
     return RunReport(shifts, records, follow)
 
 
-async def _loop(app: FastAPI, config: HealthConfig) -> None:
+async def run_scheduler(sessions: sessionmaker[Session], config: HealthConfig, clock: Callable[[], int]) -> None:
+    """Every `config.scheduler_s` seconds: compute what is due at `clock()`. A failing run is logged and the next
+    one goes on. Started and stopped by the app's lifespan (server/composition.py)."""
     while True:
         await asyncio.sleep(config.scheduler_s)
         try:
-            now = int(app.state.clock())
-            with app.state.sessionmaker() as session:
-                report = await asyncio.to_thread(compute_due_records, session, now, config)
+            with sessions() as session:
+                report = await asyncio.to_thread(compute_due_records, session, int(clock()), config)
             if report.shifts:
                 log.info("health: computed %d shift(s), %d record(s)", report.shifts, report.records)
         except Exception:  # one failing run never stops the next
             log.exception("health: scheduled computation failed")
-
-
-@asynccontextmanager
-async def scheduler_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    config = getattr(app.state, "health_config", None) or HealthConfig()
-    app.state.health_config = config
-    maker = getattr(app.state, "sessionmaker", None)
-    if maker is not None:  # the link hooks (server/health/links.py) find the app's health config through sessions
-        from server.health.links import APP_STATE_KEY
-
-        maker.configure(info={**(maker.kw.get("info") or {}), APP_STATE_KEY: app.state})
-    task = asyncio.create_task(_loop(app, config)) if config.scheduler_s > 0 else None
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task

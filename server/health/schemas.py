@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from server.org.schemas import AssignmentOut, PersonalSensorOut
+
 WorkerStatus = Literal["active", "on_leave", "left"]
 ExamTypeT = Literal["pre_placement", "periodic", "exit", "emergency", "follow_up"]
 ExamStatus = Literal["scheduled", "done", "cancelled"]
@@ -46,109 +48,6 @@ class WorkerOut(BaseModel):
     leave_date: dt.date | None
     user_id: int | None
     shift_pattern: str | None
-
-
-class ZoneCreate(BaseModel):
-    code: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=128)
-    site: str = Field(default="", max_length=64)
-
-
-class HazardIn(BaseModel):
-    substance: str = Field(description="catalogue substance id: noise, co, silica_crystalline ...")
-    quantity: str | None = Field(default=None, description="reading quantity; default: the substance's")
-    post: str | None = Field(default=None, description="post code; none: the whole zone")
-
-
-class PostIn(BaseModel):
-    code: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=128)
-
-
-class ZoneSensorIn(BaseModel):
-    sensor: str = Field(description="sensor name as the agent reports it")
-    site: str | None = None
-    start_ms: int = 0
-    end_ms: int | None = None
-
-
-class HazardOut(BaseModel):
-    substance: str
-    quantity: str
-    post: str | None
-
-
-class ZoneSensorOut(BaseModel):
-    sensor_id: int
-    sensor: str
-    start_ms: int
-    end_ms: int | None
-
-
-class ZoneOut(BaseModel):
-    id: int
-    code: str
-    name: str
-    site: str
-    posts: list[PostIn]
-    hazards: list[HazardOut]
-    sensors: list[ZoneSensorOut]
-
-
-class ShiftPatternIn(BaseModel):
-    code: str = Field(min_length=1, max_length=32)
-    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM local time")
-    hours: float = Field(gt=0, le=24)
-
-
-class AssignmentIn(BaseModel):
-    worker_id: int
-    zone: str
-    post: str | None = None
-    start_ms: int
-    end_ms: int
-    shift_start_ms: int | None = Field(default=None, description="default: the assignment's start")
-    shift_end_ms: int | None = Field(default=None, description="default: the assignment's end")
-
-
-class AssignmentOut(BaseModel):
-    id: int
-    worker_id: int
-    zone: str
-    post: str | None
-    start_ms: int
-    end_ms: int
-    shift_start_ms: int
-    shift_end_ms: int
-    source: str
-
-
-class PersonalSensorIn(BaseModel):
-    worker_id: int
-    sensor: str
-    site: str | None = None
-    start_ms: int
-    end_ms: int
-
-
-class PersonalSensorOut(BaseModel):
-    id: int
-    worker_id: int
-    sensor: str
-    start_ms: int
-    end_ms: int
-
-
-class RosterError(BaseModel):
-    line: int
-    field: str
-    reason: str
-
-
-class RosterReport(BaseModel):
-    rows: int
-    imported: int
-    errors: list[RosterError]
 
 
 class GapOut(BaseModel):

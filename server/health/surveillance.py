@@ -21,8 +21,10 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.health.config import HealthConfig
-from server.health.models import Exam, ExposureRecord, Worker
+from exposure.wire import SEVERITIES, severity_rank
+from server.health.models import Exam, ExposureRecord
+from server.org.models import Worker
+from server.settings import HealthConfig
 
 EXAM_TYPES = ("pre_placement", "periodic", "exit", "emergency", "follow_up")
 ExamType = Literal["pre_placement", "periodic", "exit", "emergency", "follow_up"]
@@ -31,7 +33,6 @@ _METRICS = ("lex_8h", "ratio", "twa", "dose_percent", "osha_hc_twa")
 
 
 _R = TypeVar("_R", "IntervalRule", "FollowUpRule")
-_SEVERITIES = ("info", "warning", "critical", "emergency")
 
 
 class RulesError(ValueError):
@@ -90,8 +91,6 @@ class EmergencyRule:
 
     def matches(self, jurisdiction: str, plan: str, severity: str | None) -> bool:
         import fnmatch
-
-        from server.rules import severity_rank
 
         if self.jurisdiction not in ("*", jurisdiction):
             return False
@@ -159,8 +158,8 @@ def parse_rules(text: str, *, file: str = "surveillance rules") -> Rules:
         plans = _field(row, "plans", list, w, ["*"])
         if exam_type not in EXAM_TYPES:
             raise RulesError(f"{w}.exam_type: one of {', '.join(EXAM_TYPES)}")
-        if min_sev is not None and min_sev not in _SEVERITIES:
-            raise RulesError(f"{w}.min_severity: one of {', '.join(_SEVERITIES)}")
+        if min_sev is not None and min_sev not in SEVERITIES:
+            raise RulesError(f"{w}.min_severity: one of {', '.join(SEVERITIES)}")
         if not plans or not all(isinstance(p, str) for p in plans):
             raise RulesError(f"{w}.plans: a list of plan ids or globs")
         within = _field(row, "within_days", int, w, 1)

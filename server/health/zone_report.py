@@ -16,10 +16,13 @@ from exposure.noise import lex_8h
 from exposure.profiles import get_profile
 from exposure.readings import Reading
 from exposure.segments import series_from_readings
-from server.db.models import Alert, ReadingRow, Sensor
-from server.health.config import HealthConfig
-from server.health.models import Assignment, ExposureRecord, Hazard, Zone, ZoneSensor
-from server.health.presence import highest_of
+from server.alerts.models import Alert
+from server.health.models import ExposureRecord
+from server.health.shift_series import highest_of
+from server.org.models import Assignment, Hazard, Zone, ZoneSensor
+from server.series.models import ReadingRow, Sensor
+from server.series.rows import row_to_reading
+from server.settings import HealthConfig
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,7 @@ def zone_month(session: Session, zone: Zone, month: str, config: HealthConfig) -
     for substance, quantity in hazards:
         sub = cat.substance(substance)
         readings: dict[int, list[Reading]] = {
-            sid: [Reading(str(sid), r.quantity, r.value, r.unit, r.ts, r.interval_s,
-                          tuple(f for f in r.flags.split(",") if f))
+            sid: [row_to_reading(r, sensor=str(sid))
                   for r in session.execute(select(ReadingRow).where(
                       ReadingRow.sensor_id == sid, ReadingRow.quantity == quantity, ReadingRow.ts >= lo - margin,
                       ReadingRow.ts <= hi + margin).order_by(ReadingRow.ts)).scalars()]

@@ -6,7 +6,15 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from server.db.models import Base
+import server.accounts.documents
+import server.accounts.models
+import server.alerts.models
+import server.emergency.models
+import server.health.models
+import server.notify.models
+import server.org.models
+import server.series.models  # noqa: F401  (every feature's tables, so the metadata is complete)
+from server.db.base import Base
 
 config = context.config
 target_metadata = Base.metadata

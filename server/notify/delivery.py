@@ -25,8 +25,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from server.alerting import AlertEvent
-from server.db.models import Alert
+from server.alerts.models import Alert
+from server.events import AlertEvent
 from server.notify.channels import Channel, DeliveryError, Message
 from server.notify.models import DeliveryAttempt, NotificationJob
 from server.notify.policies import Group, NotifyConfig

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.models import Base, BigInt
+from server.db.base import Base, BigInt
 
 
 class NotificationJob(Base):
@@ -53,14 +53,3 @@ class DeliveryAttempt(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     ok: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str] = mapped_column(Text, default="")
-
-
-class SettingsDocument(Base):
-    """Alert rules (`rules`) or notification settings (`notify`) set through the API, as TOML text; when present
-    it replaces the file (HAZMON_RULES_FILE, HAZMON_NOTIFY_FILE)."""
-
-    __tablename__ = "alert_settings"
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    toml: Mapped[str] = mapped_column(Text)
-    updated_ms: Mapped[int] = mapped_column(BigInteger)
-    updated_by: Mapped[str] = mapped_column(String(64))

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from server.rules import SEVERITIES, Severity, severity_rank
+from exposure.wire import SEVERITIES, Severity, severity_rank
 
 #: severities that quiet hours never hold back
 NEVER_HELD = frozenset({"critical", "emergency"})

@@ -1,5 +1,5 @@
-"""The notifier as the app holds it: the current settings, the channels from the plugins, the alert listener
-and the worker loop that runs one delivery step per tick on the app's clock."""
+"""The notifier as the app holds it: the current settings, the channels from the plugins, the event subscribers
+(alert transitions, incidents) and the worker loop that runs one delivery step per tick on the app's clock."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.alerting import AlertEvent
+from server.accounts.documents import stored_document
+from server.events import AlertEvent, IncidentOpened
 from server.notify.channels import AppriseChannel, Channel, WebhookChannel
 from server.notify.delivery import RunStats, run_due, schedule_alert
-from server.notify.models import SettingsDocument
+from server.notify.incidents import queue_incident
 from server.notify.policies import NotifyConfig, parse_notify_config
-from server.plugin_manager import ServerPlugins
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +28,19 @@ def load_notify_config(path: Path | None) -> NotifyConfig:
 
 
 class Notifier:
-    def __init__(self, config: NotifyConfig, *, plugins: ServerPlugins, clock: Callable[[], int]) -> None:
+    def __init__(self, config: NotifyConfig, *, channels: dict[str, type[Channel]], clock: Callable[[], int]) -> None:
         self.config = config
         self.clock = clock
-        self.channels: dict[str, type[Channel]] = plugins.notification_channels()
+        self.channels = channels
         self._instances: dict[str, Channel] = {}
         self.last_stats = RunStats()
 
     # -- settings --------------------------------------------------------------------------------------------
     def load_stored(self, session: Session) -> None:
         """Settings saved through the API replace the file's."""
-        row = session.get(SettingsDocument, "notify")
-        if row is not None:
-            self.config = parse_notify_config(row.toml, name="notify settings (API)")
+        text = stored_document(session, "notify")
+        if text is not None:
+            self.config = parse_notify_config(text, name="notify settings (API)")
 
     # -- channels --------------------------------------------------------------------------------------------
     def channel_for(self, target: str, is_webhook: bool) -> Channel:
@@ -58,9 +58,12 @@ class Notifier:
             inst = self._instances[cls.name] = cls()
         return inst
 
-    # -- the alert listener and the delivery step ------------------------------------------------------------
-    def on_alert(self, session: Session, event: AlertEvent) -> None:
-        schedule_alert(session, self.config, event, self.clock())
+    # -- the event subscribers and the delivery step ----------------------------------------------------------
+    def on_alert(self, session: Session, event: AlertEvent) -> int:
+        return schedule_alert(session, self.config, event, self.clock())
+
+    def on_incident(self, session: Session, event: IncidentOpened) -> int:
+        return queue_incident(session, event, self.config)
 
     def run_due(self, session: Session, now_ms: int) -> RunStats:
         self.last_stats = run_due(session, now_ms, config=self.config, channel_for=self.channel_for)

@@ -1,4 +1,4 @@
-"""Helpers for the server API tests: tokens made through server.accounts, batches as the agent sends them."""
+"""Helpers for the server API tests: tokens made through server.accounts.service, batches as the agent sends them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from server.accounts import add_user, create_agent_token, create_api_token
+from server.accounts.service import add_user, create_api_token
+from server.ingest.agents import create_agent_token
 
 SITE, AGENT = "plant-a", "gw-1"
 PASSWORD = "correct horse battery"
@@ -19,12 +20,12 @@ def now_ms() -> int:
 
 
 def agent_token(app: FastAPI, site: str = SITE, agent: str = AGENT) -> str:
-    with app.state.sessionmaker() as session, session.begin():
+    with app.state.services.sessions() as session, session.begin():
         return create_agent_token(session, site=site, agent=agent, now_ms=now_ms(), actor="tests")
 
 
 def user_token(app: FastAPI, name: str, role: str) -> str:
-    with app.state.sessionmaker() as session, session.begin():
+    with app.state.services.sessions() as session, session.begin():
         add_user(session, name=name, role=role, password=PASSWORD, now_ms=now_ms(), actor="tests")
         return create_api_token(session, user_name=name, label="tests", now_ms=now_ms(), actor="tests")
 

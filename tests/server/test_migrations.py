@@ -6,13 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import server.alerting
-import server.delivery.models
-import server.edge_alarms
-import server.emergency.models
-import server.health.models
-import server.notify.models  # noqa: F401  (every model module, so the metadata is complete)
-from server.db.models import Base
+from server.db.base import Base
 from server.db.session import upgrade
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from server.accounts import add_user, create_agent_token, create_api_token
+from server.accounts.service import add_user, create_api_token
 from server.app import create_app
+from server.ingest.agents import create_agent_token
 from server.settings import Settings
 
 T0 = 1_764_410_400_000  # 2025-11-29 10:00:00 UTC
@@ -46,7 +47,7 @@ class Server:
         return self.client.app
 
     def session(self):  # type: ignore[no-untyped-def]
-        return self.app.state.sessionmaker()
+        return self.app.state.services.sessions()
 
     def ingest(self, readings: list[dict[str, Any]]) -> dict[str, Any]:
         self.seq += 1
@@ -85,7 +86,7 @@ class Server:
 
     def run_due(self) -> Any:
         with self.session() as s:
-            return self.app.state.notifier.run_due(s, self.clock.now)
+            return self.app.state.services.notifier.run_due(s, self.clock.now)
 
 
 @contextmanager
@@ -93,7 +94,7 @@ def running_server(tmp_path: Path, database_url: str, **settings: Any) -> Iterat
     clock = Clock()
     app = create_app(Settings(data_dir=tmp_path, database_url=database_url, **settings), clock=clock, migrate=True)
     with TestClient(app) as client:
-        with app.state.sessionmaker() as s:
+        with app.state.services.sessions() as s:
             for name, role in (("maria", "safety_manager"), ("ivan", "auditor"), ("w-001", "worker")):
                 add_user(s, name=name, role=role, password="correct-horse", now_ms=clock.now,
                          replace_password=True)  # a second start on the same database keeps the users

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from server.db.models import AuditEntry
+from server.accounts.models import AuditEntry
 
 RULES_H2S = """
 [[rules]]
@@ -192,8 +192,8 @@ def test_rules_api_rejects_an_invalid_rule(server):
 
 def test_zone_rule_applies_to_the_sensors_of_the_zone(server):
     """A rule naming a zone watches the sensors server.health maps to that zone, and labels the alert."""
-    from server.db.models import Sensor
-    from server.health.models import Zone, ZoneSensor
+    from server.org.models import Zone, ZoneSensor
+    from server.series.models import Sensor
 
     server.feed("in-zone", "co", "ppm", [1])
     server.feed("elsewhere", "co", "ppm", [1])

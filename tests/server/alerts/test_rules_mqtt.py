@@ -69,7 +69,7 @@ def test_rules_put_through_the_api_apply_to_mqtt_batches(tmp_path: Path, databas
     """5 ppm of H2S opens nothing under the built-in rule (10 ppm); after PUT /rules sets 3 ppm, the next batch
     ingested through MQTT opens an alert of the new rule."""
     with running_server(tmp_path, database_url, mqtt_url=broker) as server:
-        _wait(lambda: server.app.state.mqtt_ingest.connected.is_set(), "the MQTT ingest to subscribe")
+        _wait(lambda: server.app.state.services.mqtt.connected.is_set(), "the MQTT ingest to subscribe")
         assert asyncio.run(_publish(broker, 1, 5.0)) == 1
         assert server.alerts() == []
         r = server.client.put("/api/v1/rules", headers={"Authorization": f"Bearer {server.manager}",

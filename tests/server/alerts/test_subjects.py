@@ -7,7 +7,7 @@ import pytest
 from alert_kit import T0
 from sqlalchemy import select
 
-from server.db.models import Sensor
+from server.series.models import Sensor
 
 HOUR = 3_600_000
 
@@ -23,7 +23,7 @@ def sensor_id(session, name: str) -> int:
 
 
 def add_worker(session, employee_no: str) -> int:
-    from server.health.models import Worker
+    from server.org.models import Worker
 
     w = Worker(employee_no=employee_no, name=f"Worker {employee_no}", created_ms=T0)
     session.add(w)
@@ -32,14 +32,14 @@ def add_worker(session, employee_no: str) -> int:
 
 
 def wear(session, worker_id: int, sensor: str, start: int, end: int) -> None:
-    from server.health.models import PersonalSensorAssignment
+    from server.org.models import PersonalSensorAssignment
 
     session.add(PersonalSensorAssignment(worker_id=worker_id, sensor_id=sensor_id(session, sensor),
                                          start_ms=start, end_ms=end))
 
 
 def add_zone(session, code: str, sensors: list[str] = ()) -> int:  # type: ignore[assignment]
-    from server.health.models import Zone, ZoneSensor
+    from server.org.models import Zone, ZoneSensor
 
     zone = Zone(code=code, name=code, site="plant-a")
     session.add(zone)
@@ -50,7 +50,7 @@ def add_zone(session, code: str, sensors: list[str] = ()) -> int:  # type: ignor
 
 
 def roster(session, worker_id: int, zone_id: int, shift_start: int, shift_end: int) -> None:
-    from server.health.models import Assignment
+    from server.org.models import Assignment
 
     session.add(Assignment(worker_id=worker_id, zone_id=zone_id, start_ms=shift_start, end_ms=shift_end,
                            shift_start_ms=shift_start, shift_end_ms=shift_end))
@@ -208,7 +208,7 @@ def test_unit_conversion_from_ppm_to_a_mass_rule(server):
 def test_unconvertible_reading_is_counted_and_skipped(server, monkeypatch):
     """Without a molecular weight a mg/m3 reading cannot meet a ppm rule: it is counted (alerts_unit_mismatch)
     and skipped, while ppm readings of the same sensor still alarm."""
-    import server.alerting as alerting
+    import server.alerts.metrics as alerting
 
     monkeypatch.setattr(alerting, "_molecular_weight", lambda quantity: None)
     put_rules(server, '[[rules]]\nid = "co-ppm"\nquantity = "co"\nunit = "ppm"\nabove = 35.0\n')

@@ -138,7 +138,7 @@ def test_late_alerts_do_not_start_a_plan(tmp_path, database_url, setup):
 
 def test_zone_roster_comes_from_health_assignments(tmp_path, database_url, setup):
     """Everyone assigned to the zone now is on the muster list, merged with the plan's roster."""
-    from server.health.models import Assignment, Worker, Zone
+    from server.org.models import Assignment, Worker, Zone
 
     with running_server(tmp_path, database_url, **setup) as server:
         now = server.clock.now

@@ -14,12 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from server.accounts import add_user, create_api_token
+from server.accounts.service import add_user, create_api_token
 from server.app import create_app
-from server.db.models import Agent, ReadingRow, Sensor
-from server.health.config import HealthConfig
-from server.health.models import Worker
-from server.settings import Settings
+from server.org.models import Worker
+from server.series.models import Agent, ReadingRow, Sensor
+from server.settings import HealthConfig, Settings
 
 UTC = dt.UTC
 DAY = dt.date(2025, 3, 3)
@@ -48,11 +47,11 @@ class Env:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def session(self) -> Any:
-        return self.app.state.sessionmaker()
+        return self.app.state.services.sessions()
 
     @property
     def config(self) -> HealthConfig:
-        return self.app.state.health_config
+        return self.app.state.services.health
 
     def call(self, role: str, method: str, path: str, **kw: Any) -> Any:
         headers = {**(self.h(role) if role in self.tokens else {}), **kw.pop("headers", {})}
@@ -119,12 +118,12 @@ class Env:
 def make_env(database_url: str, tmp_path: Path, **settings: Any) -> Iterator[Env]:
     """An app on the database with one user and token per role (and `worker2`, a second worker account)."""
     now = [at(12, DAY + dt.timedelta(days=2))]
+    settings = {"health_scheduler_s": 0, "health_settle_s": 300, **settings}
     app = create_app(Settings(data_dir=tmp_path, database_url=database_url, **settings), clock=lambda: now[0],
                      migrate=True)
-    app.state.health_config = HealthConfig(scheduler_s=0, settle_s=300)
     with TestClient(app) as client:
         e = Env(client, app, now)
-        with app.state.sessionmaker() as s:
+        with app.state.services.sessions() as s:
             for role in (*ROLES, "worker2"):
                 user = add_user(s, name=role, role="worker" if role == "worker2" else role, password="password123",
                                 now_ms=0)
@@ -137,6 +136,13 @@ def make_env(database_url: str, tmp_path: Path, **settings: Any) -> Iterator[Env
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
     with make_env(database_url, tmp_path) as e:
+        yield e
+
+
+@pytest.fixture
+def osha_env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+    """`env` on the us-osha profile."""
+    with make_env(database_url, tmp_path, profile="us-osha") as e:
         yield e
 
 
@@ -159,14 +165,20 @@ zones = ["A"]
 """
 
 
-@pytest.fixture
-def plan_env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+@contextmanager
+def make_plan_env(database_url: str, tmp_path: Path, **settings: Any) -> Iterator[Env]:
     """`env` with one emergency plan: toxic-release, started by a critical CO alert in zone A (or by hand), with two
     steps and W3 on its roster for zone A."""
     plans = tmp_path / "emergency"
     plans.mkdir()
     (plans / "toxic-release.toml").write_text(PLAN)
-    with make_env(database_url, tmp_path, emergency_dir=plans, secret_key="test-secret-key") as e:
+    with make_env(database_url, tmp_path, emergency_dir=plans, secret_key="test-secret-key", **settings) as e:
+        yield e
+
+
+@pytest.fixture
+def plan_env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+    with make_plan_env(database_url, tmp_path) as e:
         yield e
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from server.db.models import AuditEntry
-from server.health.access import RULES, allowed
-from server.health.config import YEAR_MS
+from server.accounts.access import RULES, allowed
+from server.accounts.models import AuditEntry
+from server.settings import YEAR_MS
 
 from .conftest import Env, two_zone_plant
 

@@ -7,16 +7,23 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from exposure import Reading
-from server.alerting import acknowledge, evaluate_thresholds, resolve
-from server.db.models import Alert, AuditEntry, Sensor
-from server.health.config import HealthConfig
-from server.health.links import config_for, link_incident, schedule_emergency_exams
-from server.health.models import Assignment, EventLink, Exam, ExposureRecord, Zone
+from server.accounts.models import AuditEntry
+from server.alerts.engine import evaluate_thresholds
+from server.alerts.lifecycle import acknowledge, resolve
+from server.alerts.models import Alert
+from server.emergency.models import Incident, MusterEntry
+from server.events import IncidentOpened, MusterPerson
+from server.health.links import link_incident, schedule_emergency_exams
+from server.health.models import EventLink, Exam, ExposureRecord
 from server.health.surveillance import load_rules, parse_rules
+from server.org.models import Assignment, Zone
+from server.series.models import Sensor
+from server.settings import HealthConfig
 
-from .conftest import DAY, Env, at, two_zone_plant, worker_of
+from .conftest import DAY, Env, at, make_plan_env, two_zone_plant, worker_of
 
 
 def _co_alert(env: Env, value: float = 80.0, ts: int = at(9), sensor: str = "a-co") -> Alert:
@@ -24,7 +31,7 @@ def _co_alert(env: Env, value: float = 80.0, ts: int = at(9), sensor: str = "a-c
     with env.session() as s:
         sid = s.execute(select(Sensor.id).where(Sensor.name == sensor)).scalar_one()
         evaluate_thresholds(s, (Reading(sensor=sensor, quantity="co", value=value, unit="ppm", ts=ts),),
-                            {sensor: sid}, env.app.state.rules)
+                            {sensor: sid}, env.app.state.services.alerting)
         s.commit()
         return s.execute(select(Alert).order_by(Alert.id.desc())).scalars().first()
 
@@ -129,7 +136,7 @@ def test_alert_links_are_stored_when_it_opens_and_widened_when_it_resolves(plan_
         links = s.execute(select(EventLink).where(EventLink.kind == "alert")).scalars().all()
         assert [(ln.worker_id, ln.via, ln.zone, ln.present_from_ms) for ln in links] == [(ids["W1"], "zone", "A",
                                                                                           at(9))]
-        resolve(s, env.app.state.rules, al.id, user="safety_manager", reason="fans on", now_ms=at(12))
+        resolve(s, env.app.state.services.alerting, al.id, user="safety_manager", reason="fans on", now_ms=at(12))
         s.commit()
     (ev,) = _events(env, ids["W1"])
     assert (ev["alert_id"], ev["stored"], ev["present_from_ms"], ev["present_until_ms"]) == (al.id, True, at(9),
@@ -145,12 +152,12 @@ def test_alert_history_shows_each_transition_once(plan_env: Env) -> None:
     env.now[0] = at(9)
     al = _co_alert(env, value=40.0)
     with env.session() as s:
-        acknowledge(s, env.app.state.rules, al.id, user="safety_manager", note="checking", now_ms=at(9.05))
+        acknowledge(s, env.app.state.services.alerting, al.id, user="safety_manager", note="checking", now_ms=at(9.05))
         s.commit()
     _co_alert(env, value=80.0, ts=at(9.1))  # critical: escalation, a new acknowledgement is needed
     with env.session() as s:
-        acknowledge(s, env.app.state.rules, al.id, user="admin", note="evacuating", now_ms=at(9.15))
-        resolve(s, env.app.state.rules, al.id, user="admin", reason="clear", now_ms=at(9.5))
+        acknowledge(s, env.app.state.services.alerting, al.id, user="admin", note="evacuating", now_ms=at(9.15))
+        resolve(s, env.app.state.services.alerting, al.id, user="admin", reason="clear", now_ms=at(9.5))
         s.commit()
     (ev,) = [e for e in _events(env, ids["W1"]) if e["kind"] == "alert"]
     assert [(h["action"], h["actor"]) for h in ev["history"]] == [
@@ -192,14 +199,21 @@ def test_real_incident_schedules_one_emergency_exam_per_linked_worker(plan_env: 
         entries = s.execute(select(AuditEntry).where(AuditEntry.action == "health.exams.schedule")).scalars().all()
         assert sorted(e.target for e in entries) == sorted(f"worker:{ids[w]}" for w in ("W1", "W3"))
         assert all(f"incident:{inc['id']}" in e.detail and "Test Worker" not in e.detail for e in entries)
-        from server.emergency.models import Incident
-
-        incident = s.get(Incident, inc["id"])
+        incident = _opened_again(s, inc["id"])
         links = link_incident(s, incident, now_ms=at(10))
         assert sorted(ln.via for ln in links) == ["muster", "muster+zone"]  # linking again changes nothing
-        assert schedule_emergency_exams(s, incident, links, config_for(s), now_ms=at(10)) == 0
+        assert schedule_emergency_exams(s, incident, links, env.app.state.services.health, now_ms=at(10)) == 0
         s.commit()
     assert len(_emergency_exams(env)) == 2
+
+
+def _opened_again(s: Session, incident_id: int) -> IncidentOpened:
+    """The `IncidentOpened` event of a stored incident, as emergency published it."""
+    i = s.get(Incident, incident_id)
+    people = s.execute(select(MusterEntry).where(MusterEntry.incident_id == incident_id)).scalars()
+    return IncidentOpened(incident_id=i.id, plan_id=i.plan_id, title=i.title, site=i.site, zone=i.zone, drill=i.drill,
+                          trigger=i.trigger, opened_ms=i.opened_ms, alert_id=i.alert_id, team_group="", steps=(),
+                          people=tuple(MusterPerson(m.person_id, m.name, m.contact, "") for m in people))
 
 
 def test_a_drill_is_marked_as_drill_and_schedules_no_exam(plan_env: Env) -> None:
@@ -215,18 +229,17 @@ def test_a_drill_is_marked_as_drill_and_schedules_no_exam(plan_env: Env) -> None
     assert _emergency_exams(env) == []
 
 
-def test_emergency_rules_choose_plans_and_severities(plan_env: Env, tmp_path) -> None:
-    """A site's rules (read from the app's health config by the incident hook) that cover only another plan
-    schedule nothing; the rule parser checks severities and plans."""
-    env = plan_env
-    ids = _plant_with_three(env)
+def test_emergency_rules_choose_plans_and_severities(database_url: str, tmp_path) -> None:
+    """A site's rules (HAZMON_HEALTH_SURVEILLANCE_RULES, read by health's incident subscriber) that cover only
+    another plan schedule nothing; the rule parser checks severities and plans."""
     rules = tmp_path / "rules.toml"
     rules.write_text('[[emergency]]\nid = "gas-only"\nplans = ["gas-*"]\nwithin_days = 2\n')
-    env.app.state.health_config = HealthConfig(scheduler_s=0, surveillance_rules=rules)
-    env.now[0] = at(9)
-    _start(env)
-    assert _emergency_exams(env) == []
-    assert len(_incidents(env, ids["W1"])) == 1
+    with make_plan_env(database_url, tmp_path, health_surveillance_rules=rules) as env:
+        ids = _plant_with_three(env)
+        env.now[0] = at(9)
+        _start(env)
+        assert _emergency_exams(env) == []
+        assert len(_incidents(env, ids["W1"])) == 1
     parsed = parse_rules('[[emergency]]\nid = "x"\nmin_severity = "critical"\nmanual = false\n')
     (rule,) = parsed.emergency
     assert (rule.matches("cn", "any", "emergency"), rule.matches("cn", "any", "warning"),
@@ -260,10 +273,10 @@ def test_incident_events_follow_the_access_rules_and_are_audited(plan_env: Env) 
     assert sorted(d.actor for d in denied) == ["user:facilities", "user:worker2"]
 
 
-def test_osha_audiometry_baseline_within_six_months_then_annual(env: Env) -> None:
+def test_osha_audiometry_baseline_within_six_months_then_annual(osha_env: Env) -> None:
     """us-osha profile, 88 dBA shifts: the first audiogram is due 6 months after the first shift at or above the
     85 dBA TWA action level (marked unverified), then 12 months after the last exam (marked secondary)."""
-    env.app.state.health_config = HealthConfig(scheduler_s=0, settle_s=300, profile="us-osha")
+    env = osha_env
     n = env.sensor("press-noise")
     env.readings(n, "laeq", "dB(A)", [(t, 88.0) for t in range(at(7) + 1000, at(15) + 1000, 1000)], interval_s=1.0)
     env.zone("P", ["press-noise"], ["noise"])
@@ -282,9 +295,9 @@ def test_osha_audiometry_baseline_within_six_months_then_annual(env: Env) -> Non
     assert rec.lex_8h is not None and abs(rec.lex_8h - 88.0) < 0.05
 
 
-def test_osha_audiometry_is_not_due_below_the_action_level(env: Env) -> None:
+def test_osha_audiometry_is_not_due_below_the_action_level(osha_env: Env) -> None:
     """us-osha profile, 84 dBA shifts: below the 85 dBA action level no periodic audiogram is due."""
-    env.app.state.health_config = HealthConfig(scheduler_s=0, settle_s=300, profile="us-osha")
+    env = osha_env
     n = env.sensor("press-noise")
     env.readings(n, "laeq", "dB(A)", [(t, 84.0) for t in range(at(7) + 1000, at(15) + 1000, 1000)], interval_s=1.0)
     env.zone("P", ["press-noise"], ["noise"])

@@ -123,7 +123,7 @@ def test_late_batch_through_ingest_makes_a_new_version(env: Env) -> None:
     scheduler computes version 2 with the late readings (full coverage) and keeps version 1."""
     from exposure import Batch, Reading
     from exposure.batch import encode_batch
-    from server.accounts import create_agent_token
+    from server.ingest.agents import create_agent_token
 
     wid = two_zone_plant(env, gap_b=(at(12), at(13)))
     env.compute()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from server.audit import audit
-from server.db.models import Alert
+from server.accounts.audit import audit
+from server.alerts.models import Alert
 from server.health.linkage import workers_present
 from server.health.surveillance import add_months
 

@@ -1,2 +1,0 @@
-"""Reliable delivery on the server side: the gap ledger, agent status, MQTT ingest, rollups and the InfluxDB
-forwarder."""

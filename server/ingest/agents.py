@@ -1,0 +1,56 @@
+"""Agents: their tokens (`hazmon server agent-token create`) and the request dependency that authenticates one.
+An agent token is scoped to its site and agent name; every route an agent calls depends on `AgentDep`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.audit import audit
+from server.accounts.auth import bearer_token, unauthorized
+from server.accounts.credentials import new_token, token_hash
+from server.accounts.service import NAME, AccountError
+from server.series.models import Agent
+from server.services import ServicesDep
+
+
+@dataclass(frozen=True)
+class AgentPrincipal:
+    agent_id: int
+    site: str
+    name: str
+
+
+def current_agent(request: Request, services: ServicesDep) -> AgentPrincipal:
+    token = bearer_token(request)
+    if token is None:
+        raise unauthorized("agent token required")
+    with services.sessions() as session:
+        row = session.execute(
+            select(Agent.id, Agent.site, Agent.name).where(Agent.token_hash == token_hash(token))
+        ).first()
+    if row is None:
+        raise unauthorized("unknown agent token")
+    return AgentPrincipal(row.id, row.site, row.name)
+
+
+AgentDep = Annotated[AgentPrincipal, Depends(current_agent)]
+
+
+def create_agent_token(session: Session, *, site: str, agent: str, now_ms: int, actor: str = "cli") -> str:
+    """Register the agent if new and give it a fresh token (the old one stops working)."""
+    for what, value in (("site", site), ("agent", agent)):
+        if not NAME.match(value) or "@" in value:
+            raise AccountError(f"{what} {value!r}: 1-64 letters, digits, '.', '_' or '-'")
+    token = new_token("a")
+    row = session.execute(select(Agent).where(Agent.site == site, Agent.name == agent)).scalar_one_or_none()
+    if row is None:
+        session.add(Agent(site=site, name=agent, token_hash=token_hash(token), created_ms=now_ms, acked_seq=0))
+    else:
+        row.token_hash = token_hash(token)
+    audit(session, ts_ms=now_ms, actor=actor, action="agent_token_create", target=f"agent:{site}/{agent}")
+    return token

@@ -1,0 +1,104 @@
+"""The gap ledger and the ack watermark, per agent.
+
+The watermark is the highest N such that every batch from the agent's first one up to N is stored; it is what
+the server acknowledges. The ledger lists the seqs that are missing although later ones arrived, each with the
+time range it leaves uncovered, and shrinks or clears a gap when its batches arrive.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.series.models import Agent, AgentStatus, DeliveryGap, IngestedBatch
+
+
+def agent_status_row(session: Session, agent_id: int) -> AgentStatus:
+    row = session.get(AgentStatus, agent_id)
+    if row is None:
+        row = AgentStatus(agent_id=agent_id, max_seq=0, state="unknown", version="", outbox_full=False)
+        session.add(row)
+    return row
+
+
+def record_batch(
+    session: Session, agent: Agent, *, seq: int, min_ts: int | None, max_ts: int | None, now_ms: int
+) -> int:
+    """Note that batch `seq` is stored (in the caller's transaction); return the new ack watermark."""
+    status = agent_status_row(session, agent.id)
+    if status.max_seq and seq > status.max_seq + 1:
+        session.add(
+            DeliveryGap(
+                agent_id=agent.id,
+                first_seq=status.max_seq + 1,
+                last_seq=seq - 1,
+                after_ts=status.max_seq_last_ts,
+                before_ts=min_ts,
+                detected_ms=now_ms,
+            )
+        )
+    elif seq < status.max_seq:
+        _fill(session, agent.id, seq, min_ts, max_ts)
+    if seq > status.max_seq:
+        status.max_seq = seq
+        status.max_seq_last_ts = max_ts
+    return _advance_watermark(session, agent, seq)
+
+
+def _fill(session: Session, agent_id: int, seq: int, min_ts: int | None, max_ts: int | None) -> None:
+    gap = session.execute(
+        select(DeliveryGap).where(
+            DeliveryGap.agent_id == agent_id, DeliveryGap.first_seq <= seq, DeliveryGap.last_seq >= seq
+        )
+    ).scalar_one_or_none()
+    if gap is None:
+        return
+    if gap.first_seq == gap.last_seq:
+        session.delete(gap)
+    elif seq == gap.first_seq:
+        gap.first_seq = seq + 1
+        gap.after_ts = max_ts
+    elif seq == gap.last_seq:
+        gap.last_seq = seq - 1
+        gap.before_ts = min_ts
+    else:
+        session.add(
+            DeliveryGap(
+                agent_id=agent_id,
+                first_seq=seq + 1,
+                last_seq=gap.last_seq,
+                after_ts=max_ts,
+                before_ts=gap.before_ts,
+                detected_ms=gap.detected_ms,
+            )
+        )
+        gap.last_seq = seq - 1
+        gap.before_ts = min_ts
+
+
+def _advance_watermark(session: Session, agent: Agent, seq: int) -> int:
+    """The first batch ever seen from an agent sets the baseline (earlier seqs were acknowledged by a server
+    whose data this one does not hold). A batch beyond a missing one leaves the watermark where it is."""
+    acked = agent.acked_seq
+    if acked == 0:
+        acked = seq
+    elif seq != acked + 1:
+        return acked
+    later = session.execute(
+        select(IngestedBatch.seq)
+        .where(IngestedBatch.agent_id == agent.id, IngestedBatch.seq > acked)
+        .order_by(IngestedBatch.seq)
+    ).scalars()
+    for s in later:
+        if s != acked + 1:
+            break
+        acked = s
+    agent.acked_seq = acked
+    return acked
+
+
+def gaps(session: Session, agent_id: int | None = None) -> list[DeliveryGap]:
+    q = select(DeliveryGap).order_by(DeliveryGap.agent_id, DeliveryGap.first_seq)
+    if agent_id is not None:
+        q = q.where(DeliveryGap.agent_id == agent_id)
+    return list(session.execute(q).scalars())

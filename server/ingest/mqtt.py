@@ -1,0 +1,198 @@
+"""MQTT ingest: the only server module that speaks MQTT. Started in the app's lifespan when HAZMON_MQTT_URL
+is set.
+
+Topics: `.../batch` (readings), `.../status` (agent status), `.../alarm` (edge alarm events). On the agent's
+`.../ack` topic the server answers `{"acked_seq": N}` for batches and `{"acked_alarms": [ids]}` for alarms.
+
+For each batch message: validate, deduplicate on (agent, seq), commit, then publish `{"acked_seq": N}` to the
+agent's ack topic. A malformed or refused message is logged and counted and never stops the consumer. With
+`HAZMON_MQTT_SHARED_GROUP` set, the subscriptions are MQTT 5 shared subscriptions
+(`$share/<group>/...`), so several server replicas split the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from urllib.parse import unquote, urlsplit
+
+import aiomqtt
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from exposure.wire import AGENT_LEAVES, Ack, parse_topic, topic, topic_filter
+from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
+from server.alerts.service import Alerting
+from server.counters import Counters
+from server.events import Events
+from server.ingest.service import IngestRefused, accept_batch
+from server.ingest.status import StatusReport, store_status
+from server.series.models import Agent
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+class MqttIngest:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sessions: sessionmaker[Session],
+        alerting: Alerting,
+        events: Events,
+        counters: Counters,
+        clock: Callable[[], int],
+    ) -> None:
+        url = urlsplit(settings.mqtt_url)
+        self.settings = settings
+        self.host = url.hostname or "127.0.0.1"
+        self.port = url.port or (8883 if url.scheme == "mqtts" else 1883)
+        self.tls = url.scheme == "mqtts"
+        self.username = unquote(url.username) if url.username else None
+        self.password = unquote(url.password) if url.password else None
+        self.sessions = sessions
+        self.alerting = alerting
+        self.events = events
+        self.counters = counters
+        self.clock = clock
+        self.connected = asyncio.Event()
+        self._agents: dict[tuple[str, str], int] = {}
+
+    def _tls(self) -> aiomqtt.TLSParameters | None:
+        if not self.tls:
+            return None
+        ca = self.settings.mqtt_ca_file
+        return aiomqtt.TLSParameters(ca_certs=str(ca) if ca else None)
+
+    def subscriptions(self) -> list[str]:
+        group = self.settings.mqtt_shared_group
+        prefix = f"$share/{group}/" if group else ""
+        return [f"{prefix}{topic_filter(leaf)}" for leaf in AGENT_LEAVES]
+
+    async def run(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                async with aiomqtt.Client(
+                    self.host,
+                    self.port,
+                    username=self.username,
+                    password=self.password,
+                    identifier=self.settings.mqtt_client_id or f"hazmon-server-{socket.gethostname()}-{os.getpid()}",
+                    protocol=aiomqtt.ProtocolVersion.V5,
+                    tls_params=self._tls(),
+                    keepalive=30,
+                    timeout=10,
+                ) as client:
+                    for sub in self.subscriptions():
+                        await client.subscribe(sub, qos=1)
+                    self.connected.set()
+                    delay = 0.5
+                    log.info("mqtt ingest: subscribed on %s:%d", self.host, self.port)
+                    async for message in client.messages:
+                        await self._handle(client, message)
+            except aiomqtt.MqttError as exc:
+                self.connected.clear()
+                self.counters.add("mqtt_disconnects")
+                log.warning("mqtt ingest: %s; reconnecting in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def _handle(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
+        parsed = parse_topic(message.topic.value)
+        if parsed is None or parsed[2] not in AGENT_LEAVES:
+            self.counters.add("mqtt_rejected_topic")
+            return
+        site, agent, leaf = parsed
+        payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
+        try:
+            if leaf == "batch":
+                acked = await asyncio.to_thread(self._ingest, site, agent, payload)
+                if acked is not None:
+                    await client.publish(topic(site, agent, "ack"), Ack(acked_seq=acked).encode(), qos=1)
+            elif leaf == "alarm":
+                ids = await asyncio.to_thread(self._alarms, site, agent, payload)
+                if ids:
+                    await client.publish(topic(site, agent, "ack"), Ack(acked_alarms=tuple(ids)).encode(), qos=1)
+            else:
+                await asyncio.to_thread(self._status, site, agent, payload)
+        except aiomqtt.MqttError:
+            raise
+        except Exception:  # a bug or a database fault: counted, logged, the consumer goes on
+            self.counters.add("mqtt_handler_errors")
+            log.exception("mqtt ingest: message on %s failed", message.topic.value)
+
+    def _agent_id(self, session: Session, site: str, agent: str) -> int | None:
+        key = (site, agent)
+        if key not in self._agents:
+            found = session.execute(select(Agent.id).where(Agent.site == site, Agent.name == agent)).scalar()
+            if found is None:
+                return None
+            self._agents[key] = found
+        return self._agents[key]
+
+    def _ingest(self, site: str, agent: str, payload: bytes) -> int | None:
+        with self.sessions() as session:
+            agent_id = self._agent_id(session, site, agent)
+            if agent_id is None:
+                self.counters.add("ingest_rejected_unknown_agent")
+                log.warning("mqtt ingest: batch from unregistered agent %s/%s ignored", site, agent)
+                return None
+            try:
+                result = accept_batch(
+                    session,
+                    agent_id=agent_id,
+                    site=site,
+                    agent=agent,
+                    body=payload,
+                    alerting=self.alerting,
+                    events=self.events,
+                    now_ms=self.clock(),
+                    max_future_ms=self.settings.max_future_s * 1000,
+                    late_after_ms=self.settings.late_after_s * 1000,
+                    counters=self.counters,
+                )
+            except IngestRefused as exc:
+                log.warning("mqtt ingest: batch from %s/%s refused (%d): %s", site, agent, exc.status, exc.detail)
+                return None
+            return result.acked_seq
+
+    def _alarms(self, site: str, agent: str, payload: bytes) -> list[str]:
+        """Edge alarm events (`{"events": [...]}`, as POST /api/v1/edge-alarms takes them)."""
+        try:
+            body = EdgeAlarmsIn.model_validate_json(payload)
+        except ValidationError:
+            self.counters.add("mqtt_rejected_alarm")
+            return []
+        with self.sessions() as session:
+            agent_id = self._agent_id(session, site, agent)
+            if agent_id is None:
+                self.counters.add("ingest_rejected_unknown_agent")
+                return []
+            return record_edge_alarms(
+                session,
+                agent_id=agent_id,
+                site=site,
+                agent=agent,
+                events=body.events,
+                alerting=self.alerting,
+                now_ms=self.clock(),
+                late_after_ms=self.settings.late_after_s * 1000,
+            )
+
+    def _status(self, site: str, agent: str, payload: bytes) -> None:
+        try:
+            report = StatusReport.model_validate_json(payload)
+        except ValidationError:
+            self.counters.add("mqtt_rejected_status")
+            return
+        with self.sessions() as session:
+            agent_id = self._agent_id(session, site, agent)
+            if agent_id is None:
+                return
+            store_status(session, agent_id, report, now_ms=self.clock())
+            session.commit()

@@ -1,0 +1,131 @@
+"""What agents send over HTTP (batches, status reports, edge alarm events), each acknowledged only after a
+durable commit, and the agents as staff see them (state, outbox, missing batches)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from exposure.wire import ACKED_ALARMS, ACKED_SEQ
+from server.accounts.auth import StaffDep
+from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
+from server.ingest.agents import AgentDep
+from server.ingest.ledger import gaps
+from server.ingest.service import IngestRefused, accept_batch
+from server.ingest.status import StatusReport, store_status
+from server.series.models import Agent, AgentStatus
+from server.services import ServicesDep, SessionDep
+
+router = APIRouter()
+
+
+@router.post("/ingest", tags=["ingest"], summary="Store a batch of readings; answers the agent's ack watermark")
+async def ingest(request: Request, agent: AgentDep, session: SessionDep, services: ServicesDep) -> dict[str, int]:
+    body = await request.body()
+    settings = services.settings
+    try:
+        result = await run_in_threadpool(
+            accept_batch, session, agent_id=agent.agent_id, site=agent.site, agent=agent.name, body=body,
+            alerting=services.alerting, events=services.events, now_ms=services.now_ms(),
+            max_future_ms=settings.max_future_s * 1000, late_after_ms=settings.late_after_s * 1000,
+            counters=services.counters,
+        )
+    except IngestRefused as exc:
+        raise HTTPException(exc.status, exc.detail) from None
+    return {ACKED_SEQ: result.acked_seq}
+
+
+@router.post("/edge-alarms", tags=["edge alarms"], summary="Alarm events raised at the edge; answers the ids stored")
+def post_edge_alarms(body: EdgeAlarmsIn, services: ServicesDep, agent: AgentDep,
+                     session: SessionDep) -> dict[str, list[str]]:
+    acked = record_edge_alarms(session, agent_id=agent.agent_id, site=agent.site, agent=agent.name,
+                               events=body.events, alerting=services.alerting, now_ms=services.now_ms(),
+                               late_after_ms=services.settings.late_after_s * 1000)
+    # `acked_alarms` as on MQTT (exposure.wire); `acked` for agents older than that key
+    return {ACKED_ALARMS: acked, "acked": acked}
+
+
+#: an agent that has said nothing and sent nothing for this long is shown offline
+SILENT_MS = 2 * 60 * 1000
+
+
+class GapOut(BaseModel):
+    first_seq: int
+    last_seq: int
+    after_ts: int | None
+    before_ts: int | None
+    detected_ms: int
+
+
+class AgentOut(BaseModel):
+    site: str
+    name: str
+    state: str
+    last_seen_ms: int | None
+    acked_seq: int
+    max_seq: int
+    version: str
+    outbox_batches: int | None
+    outbox_readings: int | None
+    oldest_unsent_ms: int | None
+    outbox_full: bool
+    gaps: list[GapOut]
+
+
+@router.post("/agent-status", tags=["agents"], summary="An agent reports its status (agent token)")
+def report_status(report: StatusReport, services: ServicesDep, agent: AgentDep, session: SessionDep) -> dict[str, bool]:
+    store_status(session, agent.agent_id, report, now_ms=services.now_ms())
+    session.commit()
+    return {"ok": True}
+
+
+@router.get("/agents", tags=["agents"],
+            summary="Every agent: online or offline, last seen, outbox depth, missing batches")
+def list_agents(services: ServicesDep, session: SessionDep, _: StaffDep) -> list[AgentOut]:
+    now = services.now_ms()
+    rows = session.execute(
+        select(Agent, AgentStatus)
+        .outerjoin(AgentStatus, AgentStatus.agent_id == Agent.id)
+        .order_by(Agent.site, Agent.name)
+    ).all()
+    by_agent: dict[int, list[GapOut]] = {}
+    for g in gaps(session):
+        by_agent.setdefault(g.agent_id, []).append(
+            GapOut(
+                first_seq=g.first_seq,
+                last_seq=g.last_seq,
+                after_ts=g.after_ts,
+                before_ts=g.before_ts,
+                detected_ms=g.detected_ms,
+            )
+        )
+    out = []
+    for agent, status in rows:
+        last = max(x for x in (agent.last_seen_ms, status.reported_ms if status else None, 0) if x is not None)
+        if status is not None and status.state in ("online", "offline"):
+            state = status.state
+        else:  # an HTTP agent that never reported: judge by its last batch
+            state = "online" if last and now - last <= SILENT_MS else "offline"
+        if state == "online" and now - last > SILENT_MS:
+            state = "offline"
+        out.append(
+            AgentOut(
+                site=agent.site,
+                name=agent.name,
+                state=state,
+                last_seen_ms=agent.last_seen_ms,
+                acked_seq=agent.acked_seq,
+                max_seq=status.max_seq if status else 0,
+                version=status.version if status else "",
+                outbox_batches=status.outbox_batches if status else None,
+                outbox_readings=status.outbox_readings if status else None,
+                oldest_unsent_ms=status.oldest_unsent_ms if status else None,
+                outbox_full=status.outbox_full if status else False,
+                gaps=by_agent.get(agent.id, []),
+            )
+        )
+    return out
+
+

@@ -1,0 +1,145 @@
+"""The data plane: the agents that send series and what is known of their delivery (batches stored, the gap
+ledger, reported status), the sensors, raw readings, the latest value of each, one-minute rollups and the InfluxDB
+cursor (migrations 0001, 0002). Ingest writes them; every read of the series goes through server.series."""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.base import Base, BigInt
+
+
+class Sensor(Base):
+    __tablename__ = "sensors"
+    __table_args__ = (UniqueConstraint("site", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    first_seen_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReadingRow(Base):
+    __tablename__ = "readings"
+    __table_args__ = (Index("ix_readings_sensor_quantity_ts", "sensor_id", "quantity", "ts"),)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id"))
+    quantity: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    ts: Mapped[int] = mapped_column(BigInteger)
+    interval_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    flags: Mapped[str] = mapped_column(String(256), default="")
+    agent_id: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class Latest(Base):
+    """The latest value of each (sensor, quantity), kept on ingest for the live view."""
+
+    __tablename__ = "latest"
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id"), primary_key=True)
+    quantity: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    ts: Mapped[int] = mapped_column(BigInteger)
+    flags: Mapped[str] = mapped_column(String(256), default="")
+
+
+LEVELS = frozenset({"laeq", "lcpeak"})  # decibels: rolled up on energy, not arithmetically
+
+
+def energy_to_level(mean_energy: float) -> float:
+    """The level (dB) of a mean of 10^(L/10) values: the energetic mean."""
+    return 10 * math.log10(mean_energy)
+
+
+class Rollup1m(Base):
+    """One-minute aggregates per (sensor, quantity); additive, so late readings simply add in.
+    `energy_sum` is Σ 10^(L/10) for sound levels (the energetic mean of dB values)."""
+
+    __tablename__ = "rollups_1m"
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id"), primary_key=True)
+    quantity: Mapped[str] = mapped_column(String(32), primary_key=True)
+    minute_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    value_sum: Mapped[float] = mapped_column(Float)
+    value_min: Mapped[float] = mapped_column(Float)
+    value_max: Mapped[float] = mapped_column(Float)
+    energy_sum: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit: Mapped[str] = mapped_column(String(16))
+
+
+class InfluxCursor(Base):
+    """How far the raw readings have been copied to InfluxDB (the last readings.id written)."""
+
+    __tablename__ = "influx_cursor"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_reading_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("site", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seen_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class IngestedBatch(Base):
+    """One row per accepted batch: the idempotency key (agent, seq) and a digest of its readings."""
+
+    __tablename__ = "ingested_batches"
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received_ms: Mapped[int] = mapped_column(BigInteger)
+    n_readings: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+
+
+class DeliveryGap(Base):
+    """Batches of an agent that the server has not received although later ones arrived: [first_seq, last_seq],
+    between the readings at `after_ts` (the last before the gap) and `before_ts` (the first after it)."""
+
+    __tablename__ = "delivery_gaps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    after_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    before_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    detected_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class AgentStatus(Base):
+    """What an agent last said about itself (MQTT status topic, or POST /api/v1/agent-status), and the highest
+    batch the server has seen from it."""
+
+    __tablename__ = "agent_status"
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    max_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    max_seq_last_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="unknown")
+    reported_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    version: Mapped[str] = mapped_column(String(32), default="")
+    outbox_batches: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outbox_readings: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    oldest_unsent_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    outbox_full: Mapped[bool] = mapped_column(default=False)
+

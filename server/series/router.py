@@ -1,0 +1,164 @@
+"""Reads of the series: one sensor's readings with the coverage of the period (batches known to be missing),
+and one-minute trends (InfluxDB when configured, else the SQL rollups)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy import or_, select
+
+from server.accounts.auth import StaffDep
+from server.series.models import Agent, DeliveryGap, ReadingRow, Rollup1m, Sensor, energy_to_level
+from server.series.rows import flags_of
+from server.services import ServicesDep, SessionDep
+
+router = APIRouter(tags=["monitoring"])
+
+
+class ReadingOut(BaseModel):
+    sensor: str
+    quantity: str
+    value: float
+    unit: str
+    ts: int
+    interval_s: float | None
+    flags: list[str]
+
+
+class GapOut(BaseModel):
+    agent: str
+    first_seq: int
+    last_seq: int
+    after_ts: int | None
+    before_ts: int | None
+
+
+class Coverage(BaseModel):
+    """Whether the server holds everything the sensor's agent sent for the period: batches known to be missing
+    (the gap ledger) whose time range overlaps the period are listed."""
+
+    complete: bool
+    gaps: list[GapOut]
+
+
+class ReadingsOut(BaseModel):
+    sensor: str
+    readings: list[ReadingOut]
+    coverage: Coverage
+
+
+@router.get("/readings", summary="Readings of one sensor, oldest first")
+def list_readings(
+    session: SessionDep,
+    _: StaffDep,
+    sensor: Annotated[str, Query(max_length=128)],
+    quantity: Annotated[str | None, Query(max_length=32)] = None,
+    since: Annotated[int | None, Query(description="ms since the epoch, inclusive")] = None,
+    until: Annotated[int | None, Query(description="ms since the epoch, exclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+) -> ReadingsOut:
+    found = session.execute(select(Sensor.id, Sensor.agent_id).where(Sensor.name == sensor)).all()
+    if not found:
+        raise HTTPException(404, f"no sensor {sensor!r}")
+    sensor_ids = [row.id for row in found]
+    q = select(ReadingRow).where(ReadingRow.sensor_id.in_(sensor_ids))
+    if quantity:
+        q = q.where(ReadingRow.quantity == quantity)
+    if since is not None:
+        q = q.where(ReadingRow.ts >= since)
+    if until is not None:
+        q = q.where(ReadingRow.ts < until)
+    rows = session.execute(q.order_by(ReadingRow.ts, ReadingRow.id).limit(limit)).scalars()
+    readings = [
+        ReadingOut(
+            sensor=sensor,
+            quantity=r.quantity,
+            value=r.value,
+            unit=r.unit,
+            ts=r.ts,
+            interval_s=r.interval_s,
+            flags=list(flags_of(r.flags)),
+        )
+        for r in rows
+    ]
+    return ReadingsOut(
+        sensor=sensor, readings=readings, coverage=_coverage(session, {r.agent_id for r in found}, since, until)
+    )
+
+
+def _coverage(session: SessionDep, agent_ids: set[int], since: int | None, until: int | None) -> Coverage:
+    q = (
+        select(DeliveryGap, Agent.name)
+        .join(Agent, Agent.id == DeliveryGap.agent_id)
+        .where(DeliveryGap.agent_id.in_(agent_ids))
+    )
+    if since is not None:  # a gap overlaps [since, until) unless it ends before or starts after it
+        q = q.where(or_(DeliveryGap.before_ts.is_(None), DeliveryGap.before_ts >= since))
+    if until is not None:
+        q = q.where(or_(DeliveryGap.after_ts.is_(None), DeliveryGap.after_ts < until))
+    gaps = [
+        GapOut(agent=name, first_seq=g.first_seq, last_seq=g.last_seq, after_ts=g.after_ts, before_ts=g.before_ts)
+        for g, name in session.execute(q.order_by(DeliveryGap.first_seq)).all()
+    ]
+    return Coverage(complete=not gaps, gaps=gaps)
+
+
+
+class TrendPoint(BaseModel):
+    minute_ms: int
+    mean: float
+    min: float
+    max: float
+    n: int
+
+
+class TrendOut(BaseModel):
+    sensor: str
+    quantity: str
+    source: str
+    points: list[TrendPoint]
+
+
+@router.get("/trend", summary="One-minute mean/min/max of a sensor's quantity (InfluxDB when set, else SQL)")
+def trend(
+    services: ServicesDep,
+    session: SessionDep,
+    _: StaffDep,
+    sensor: Annotated[str, Query(max_length=128)],
+    quantity: Annotated[str, Query(max_length=32)],
+    since: Annotated[int, Query(description="ms since the epoch, inclusive")],
+    until: Annotated[int, Query(description="ms since the epoch, exclusive")],
+) -> TrendOut:
+    if until <= since or until - since > 31 * 24 * 3_600_000:
+        raise HTTPException(422, "until must be after since, at most 31 days later")
+    influx = services.influx
+    if influx is not None:
+        try:
+            points = influx.trend(sensor=sensor, quantity=quantity, since=since, until=until)
+        except Exception as exc:  # InfluxDB down: say so, never answer with an empty series
+            raise HTTPException(503, f"InfluxDB is not reachable: {exc}") from None
+        return TrendOut(sensor=sensor, quantity=quantity, source="influxdb", points=[TrendPoint(**p) for p in points])
+    rows = session.execute(
+        select(Rollup1m)
+        .join(Sensor, Sensor.id == Rollup1m.sensor_id)
+        .where(
+            Sensor.name == sensor,
+            Rollup1m.quantity == quantity,
+            Rollup1m.minute_ms >= since - since % 60_000,
+            Rollup1m.minute_ms < until,
+        )
+        .order_by(Rollup1m.minute_ms)
+    ).scalars()
+    points = [
+        TrendPoint(
+            minute_ms=r.minute_ms,
+            min=r.value_min,
+            max=r.value_max,
+            n=r.n,
+            mean=energy_to_level(r.energy_sum / r.n) if r.energy_sum is not None else r.value_sum / r.n,
+        )
+        for r in rows
+    ]
+    return TrendOut(sensor=sensor, quantity=quantity, source="sql", points=points)
