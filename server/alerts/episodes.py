@@ -17,6 +17,22 @@ from server.alerts.rules import Rule
 from server.events import AlertEvent
 
 
+def advance_levels(st: dict[str, Any], rule: Rule, value: float, ts: int) -> tuple[int, bool]:
+    """The level timers, pure: update `st` with this value at `ts` and return (the highest level whose condition
+    has held for `min_duration_s`, or -1; whether the clear condition has held for `clear_hold_s`)."""
+    since: list[int | None] = st.get("since") or [None] * len(rule.levels)
+    if len(since) != len(rule.levels):
+        since = [None] * len(rule.levels)
+    for i, level in enumerate(rule.levels):
+        since[i] = (since[i] if since[i] is not None else ts) if rule.breached(value, level) else None
+    st["since"] = since
+    hold = round(rule.min_duration_s * 1000)
+    active = max((i for i, s in enumerate(since) if s is not None and ts - s >= hold), default=-1)
+    clear_since = (st.get("clear_since") or ts) if rule.cleared(value, rule.levels[0]) else None
+    st["clear_since"] = clear_since
+    return active, clear_since is not None and ts - clear_since >= round(rule.clear_hold_s * 1000)
+
+
 class Episodes:
     """The open episodes of a batch's subjects and the transitions they go through while it is evaluated."""
 
@@ -28,16 +44,7 @@ class Episodes:
     def step(self, rule: Rule, st: dict[str, Any], reading: Reading, sensor_id: int, site: str, value: float,
              key: EpisodeKey, worker: tuple[int, str] | None) -> None:
         ts = reading.ts
-        since: list[int | None] = st.get("since") or [None] * len(rule.levels)
-        if len(since) != len(rule.levels):
-            since = [None] * len(rule.levels)
-        for i, level in enumerate(rule.levels):
-            since[i] = (since[i] if since[i] is not None else ts) if rule.breached(value, level) else None
-        st["since"] = since
-        hold = round(rule.min_duration_s * 1000)
-        active = max((i for i, s in enumerate(since) if s is not None and ts - s >= hold), default=-1)
-        clear = rule.cleared(value, rule.levels[0])
-        st["clear_since"] = (st.get("clear_since") or ts) if clear else None
+        active, cleared = advance_levels(st, rule, value, ts)
         alert = self.open_alerts.get(key)
         late = "late" in reading.flags
         detail = st.get("shift_src")
@@ -74,8 +81,7 @@ class Episodes:
         if alert is None:
             return
         self._update(alert, rule, value, ts, detail)
-        clear_since = st.get("clear_since")
-        if clear_since is not None and ts - clear_since >= round(rule.clear_hold_s * 1000):
+        if cleared:
             alert.state = "resolved"
             alert.resolved_ts = ts
             alert.resolved_by = "system"

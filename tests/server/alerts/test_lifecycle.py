@@ -218,3 +218,20 @@ def test_alert_and_incident_pages_are_served_and_linked(server):
         assert page.status_code == 200 and marker in page.text
     assert 'href="/alerts"' in server.client.get("/").text
     assert server.client.get("/api/v1/alerts").status_code == 401
+
+
+def test_level_timers_hold_before_opening_and_before_clearing() -> None:
+    """The pure level timers: a level is active only after its condition held for min_duration_s, and the clear
+    condition must hold for clear_hold_s; a value between clear and threshold restarts neither."""
+    from server.alerts.episodes import advance_levels
+    from server.alerts.rules import parse_rules
+
+    (rule,) = parse_rules('[[rules]]\nid = "h2s"\nquantity = "h2s"\nunit = "ppm"\nmin_duration_s = 10\n'
+                          'clear_hold_s = 5\nlevels = [{severity = "warning", above = 10, clear_at = 8}]\n').rules
+    st: dict = {}
+    assert advance_levels(st, rule, 12.0, 0) == (-1, False)
+    assert advance_levels(st, rule, 12.0, 9_999) == (-1, False)
+    assert advance_levels(st, rule, 12.0, 10_000) == (0, False)
+    assert advance_levels(st, rule, 9.0, 11_000) == (-1, False)  # below the threshold, not yet clear
+    assert advance_levels(st, rule, 7.0, 12_000) == (-1, False)
+    assert advance_levels(st, rule, 7.0, 17_000) == (-1, True)
