@@ -17,4 +17,5 @@ def post_edge_alarms(body: EdgeAlarmsIn, request: Request, agent: AgentDep,
     acked = record_edge_alarms(session, agent_id=agent.agent_id, site=agent.site, agent=agent.name,
                                events=body.events, rules=state.rules, now_ms=state.clock(),
                                late_after_ms=state.settings.late_after_s * 1000)
-    return {"acked": acked}
+    # `acked_alarms` is the wire key (exposure.wire.ACKED_ALARMS, as on MQTT); `acked` keeps older agents working
+    return {"acked_alarms": acked, "acked": acked}
