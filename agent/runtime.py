@@ -27,6 +27,7 @@ from agent.uplink.http import HttpUplink
 if TYPE_CHECKING:
     from agent.uplink.mqtt import MqttUplink
 from exposure import Reading
+from exposure.wire import StatusReport
 
 log = logging.getLogger(__name__)
 
@@ -90,19 +91,22 @@ class Agent:
             timeout_s=up.timeout_s,
             status=self.status_report,
             status_interval_s=up.status_interval_s,
+            alarms=self.alarms.store,
         )
 
-    def status_report(self) -> dict[str, object]:
-        """What the agent tells the server about itself: version, outbox depth and age, whether it is full."""
+    def status_report(self) -> StatusReport:
+        """What the agent tells the server about itself while it runs: version, outbox depth and age, whether it
+        is full."""
         stats = self.outbox.stats()
-        return {
-            "version": _VERSION,
-            "ts": self.clock.now_ms(),
-            "outbox_batches": stats.batches,
-            "outbox_readings": stats.readings,
-            "oldest_unsent_ms": stats.oldest_created_ms,
-            "outbox_full": self.outbox_full,
-        }
+        return StatusReport(
+            state="online",
+            version=_VERSION,
+            ts=self.clock.now_ms(),
+            outbox_batches=stats.batches,
+            outbox_readings=stats.readings,
+            oldest_unsent_ms=stats.oldest_created_ms,
+            outbox_full=self.outbox_full,
+        )
 
     async def _emit(self, reading: Reading) -> None:
         self._pending.append(self.pipeline.process(reading))
@@ -176,3 +180,4 @@ class Agent:
 
     def close(self) -> None:
         self.outbox.close()
+        self.alarms.close()

@@ -166,6 +166,9 @@ class StatusReport:
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in STATUS_FIELDS if getattr(self, k) is not None}
 
+    def encode(self) -> bytes:
+        return json.dumps(self.to_json()).encode()
+
 
 STATUS_FIELDS: Final[tuple[str, ...]] = (
     "state", "version", "ts", "outbox_batches", "outbox_readings", "oldest_unsent_ms", "outbox_full",

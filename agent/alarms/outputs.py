@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from exposure.wire import Severity
+
 log = logging.getLogger(__name__)
 
 
@@ -20,7 +22,7 @@ class AlarmSignal:
     rule: str
     sensor: str
     active: bool
-    severity: str | None
+    severity: Severity | None
     value: float
     unit: str
     ts: int

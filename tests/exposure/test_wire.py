@@ -148,6 +148,7 @@ def test_a_status_report_leaves_out_what_is_unknown() -> None:
     assert report.to_json() == {"state": "online", "version": "0.1.0", "ts": 5, "outbox_batches": 2,
                                 "outbox_readings": 40, "outbox_full": False}
     assert set(report.to_json()) <= set(wire.STATUS_FIELDS)
+    assert json.loads(report.encode()) == report.to_json()
     assert wire.OFFLINE.to_json() == {"state": "offline", "version": "", "outbox_full": False}
 
 
