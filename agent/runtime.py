@@ -55,7 +55,8 @@ class Agent:
         types = host.source_types()
         self.sources: list[Source] = [types[cfg.type](cfg, clock=self.clock) for cfg in config.sources if cfg.enabled]
         self.outbox = Outbox(config.outbox_path(config_path), max_readings=config.outbox.max_readings)
-        self.alarms = EdgeAlarms.from_config(config, pm=host.pm, config_path=config_path, clock=self.clock)
+        self.alarms = EdgeAlarms.from_config(config, output_types=host.alarm_output_types(),
+                                             config_path=config_path, clock=self.clock)
         self.uplink = self._make_uplink()
         self.pipeline = Pipeline(config.sources, clock=self.clock)
         self.pipeline.add_observer(self.alarms.observe)

@@ -13,11 +13,12 @@ import asyncio
 import logging
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.alarms.outputs import AlarmOutput, AlarmSignal, alarm_output_types
+from agent.alarms.outputs import AlarmOutput, AlarmSignal
 from agent.alarms.rules import AlarmLevel, AlarmRule
 from agent.alarms.store import AlarmStore
 from agent.clock import Clock
@@ -54,18 +55,19 @@ class EdgeAlarms:
         self.output_failures = 0
 
     @classmethod
-    def from_config(cls, config: Any, *, pm: Any, config_path: Path | None, clock: Clock) -> EdgeAlarms:
+    def from_config(cls, config: Any, *, output_types: Mapping[str, type[AlarmOutput]], config_path: Path | None,
+                    clock: Clock) -> EdgeAlarms:
         """Build from AgentConfig: output tables validated against their plugin's model (errors stop start-up)."""
-        types = alarm_output_types(pm)
         outputs: dict[str, list[AlarmOutput]] = {}
         for rule in config.alarms:
             built = []
             for i, table in enumerate(rule.outputs):
                 kind = table.get("type")
-                if kind not in types:
+                if kind not in output_types:
                     raise ValueError(f"alarms.{rule.id}.outputs[{i}]: unknown output type {kind!r} "
-                                     f"(known: {', '.join(sorted(types)) or 'none'})")
-                built.append(types[kind](types[kind].config_model.model_validate(table)))
+                                     f"(known: {', '.join(sorted(output_types)) or 'none'})")
+                output_cls = output_types[kind]
+                built.append(output_cls(output_cls.config_model.model_validate(table)))
             outputs[rule.id] = built
         base = config.data_dir or (config_path.parent if config_path else Path.cwd())
         return cls(list(config.alarms), outputs=outputs, store=AlarmStore(base / f"alarms-{config.agent}.db"),

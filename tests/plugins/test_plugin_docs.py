@@ -65,8 +65,6 @@ def test_sample_validates_against_the_plugin_config_model(folder):
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
 def test_plugin_is_a_registered_builtin(folder):
     """Each plugin folder is listed in BUILTIN_PLUGINS and loads without failure."""
-    from agent.alarms.outputs import alarm_output_types
-
     assert f"plugins.{folder.name}" in BUILTIN_PLUGINS
     host = build_plugin_manager(load_entry_points=False)
     assert not host.failures
@@ -76,6 +74,6 @@ def test_plugin_is_a_registered_builtin(folder):
         for cls in module.hazmon_agent_source_types():
             assert types[cls.type_name] is cls
     else:
-        outputs = alarm_output_types(host.pm)
+        outputs = host.alarm_output_types()
         for cls in module.hazmon_agent_alarm_outputs():
             assert outputs[cls.type_name] is cls
