@@ -1,18 +1,18 @@
-"""Building the agent's plugin manager: specs, built-ins by module name, third-party plugins from the
-`hazmon.agent` entry-point group. A plugin that fails to import or to declare is reported and skipped."""
+"""The agent's plugins: its hook specs, its built-ins by module name, third-party plugins from the `hazmon.agent`
+entry-point group, and the two kinds of declaration (source classes, alarm output classes). Loading and asking
+each plugin alone is `pluginhost`'s, shared with the server; a plugin that fails is reported and skipped."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from typing import Final
 
-import pluggy
-
+import pluginhost
 from agent import hookspecs
+from agent.alarms.outputs import AlarmOutput
 from agent.sources import Source
+from pluginhost import PluginFailure
 
 log = logging.getLogger(__name__)
 
@@ -28,80 +28,41 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.alarm_log",
     "plugins.modbus_relay",
 )
+SOURCES: Final = pluginhost.Kind("hazmon_agent_source_types", Source, "type_name", "source")
+ALARM_OUTPUTS: Final = pluginhost.Kind("hazmon_agent_alarm_outputs", AlarmOutput, "type_name", "alarm output")
+
+__all__ = ["ALARM_OUTPUTS", "BUILTIN_PLUGINS", "ENTRY_POINT_GROUP", "SOURCES", "PluginFailure", "PluginHost",
+           "build_plugin_manager"]
 
 
-@dataclass(frozen=True)
-class PluginFailure:
-    plugin: str
-    error: str
-
-
-@dataclass
-class PluginHost:
-    """The plugin manager plus what went wrong while loading it."""
-
-    pm: pluggy.PluginManager
-    failures: list[PluginFailure] = field(default_factory=list)
-
-    def plugin_names(self) -> list[str]:
-        return sorted(name for name, plugin in self.pm.list_name_plugin() if name is not None and plugin is not None)
+class PluginHost(pluginhost.PluginHost):
+    """The agent's loaded plugins and what they declare."""
 
     def source_types(self) -> dict[str, type[Source]]:
-        """Every declared source class by its type name. Each plugin is asked alone, so one broken
-        declaration is reported and the rest still load."""
-        types: dict[str, type[Source]] = {}
-        for impl in self.pm.hook.hazmon_agent_source_types.get_hookimpls():
-            try:
-                declared = list(impl.function())
-                for cls in declared:
-                    if not (isinstance(cls, type) and issubclass(cls, Source)) or not getattr(
-                        cls, "type_name", ""
-                    ):
-                        raise TypeError(f"{cls!r} is not a Source class with a type_name")
-                    if cls.type_name in types and types[cls.type_name] is not cls:
-                        raise ValueError(f"source type {cls.type_name!r} is declared twice")
-            except Exception as exc:  # a broken plugin is reported, never fatal
-                self.failures.append(PluginFailure(impl.plugin_name, f"{type(exc).__name__}: {exc}"))
-                log.error("plugin %s: source declaration failed: %s", impl.plugin_name, exc)
-                continue
-            for cls in declared:
-                types[cls.type_name] = cls
-        return types
+        """Every declared source class by its `type_name` (the `type` of a `[[sources]]` table)."""
+        return self.types(SOURCES)
+
+    def alarm_output_types(self) -> dict[str, type[AlarmOutput]]:
+        """Every declared alarm output class by its `type_name` (the `type` of an entry in `outputs`)."""
+        return self.types(ALARM_OUTPUTS)
 
 
 def build_plugin_manager(
     *, load_entry_points: bool = True, blocked: tuple[str, ...] = (), extra_modules: tuple[str, ...] = ()
 ) -> PluginHost:
-    """Specs, blocked names, built-ins, entry points, then `check_pending()`.
+    """Specs, blocked names, built-ins, entry points, `check_pending()`, then every plugin's declarations.
 
     `HAZMON_TRACE_PLUGINS=1` logs every hook call.
     """
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs)
-    host = PluginHost(pm)
-    for name in blocked:
-        pm.set_blocked(name)
-    for module_name in (*BUILTIN_PLUGINS, *extra_modules):
-        _register(host, module_name, lambda m=module_name: importlib.import_module(m))
-    if load_entry_points:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            _register(host, ep.name, ep.load)
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        host.failures.append(PluginFailure(getattr(exc, "plugin_name", "?"), str(exc)))
-    if os.environ.get("HAZMON_TRACE_PLUGINS"):
-        pm.trace.root.setwriter(log.debug)
-        pm.enable_tracing()
-    return host
-
-
-def _register(host: PluginHost, name: str, load: object) -> None:
-    if host.pm.is_blocked(name):
-        return
-    try:
-        module = load()  # type: ignore[operator]
-        host.pm.register(module, name=name)
-    except Exception as exc:
-        host.failures.append(PluginFailure(name, f"{type(exc).__name__}: {exc}"))
-        log.error("plugin %s could not be loaded and is skipped: %s", name, exc)
+    return pluginhost.build(
+        project=hookspecs.PROJECT,
+        hookspecs=hookspecs,
+        builtins=BUILTIN_PLUGINS,
+        entry_point_group=ENTRY_POINT_GROUP,
+        kinds=(SOURCES, ALARM_OUTPUTS),
+        host_type=PluginHost,
+        blocked=blocked,
+        extra_modules=extra_modules,
+        load_entry_points=load_entry_points,
+        trace=log.debug if os.environ.get("HAZMON_TRACE_PLUGINS") else None,
+    )

@@ -27,6 +27,7 @@ from agent.uplink.http import HttpUplink
 if TYPE_CHECKING:
     from agent.uplink.mqtt import MqttUplink
 from exposure import Reading
+from exposure.wire import StatusReport
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class Agent:
         types = host.source_types()
         self.sources: list[Source] = [types[cfg.type](cfg, clock=self.clock) for cfg in config.sources if cfg.enabled]
         self.outbox = Outbox(config.outbox_path(config_path), max_readings=config.outbox.max_readings)
-        self.alarms = EdgeAlarms.from_config(config, pm=host.pm, config_path=config_path, clock=self.clock)
+        self.alarms = EdgeAlarms.from_config(config, output_types=host.alarm_output_types(),
+                                             config_path=config_path, clock=self.clock)
         self.uplink = self._make_uplink()
         self.pipeline = Pipeline(config.sources, clock=self.clock)
         self.pipeline.add_observer(self.alarms.observe)
@@ -90,19 +92,22 @@ class Agent:
             timeout_s=up.timeout_s,
             status=self.status_report,
             status_interval_s=up.status_interval_s,
+            alarms=self.alarms.store,
         )
 
-    def status_report(self) -> dict[str, object]:
-        """What the agent tells the server about itself: version, outbox depth and age, whether it is full."""
+    def status_report(self) -> StatusReport:
+        """What the agent tells the server about itself while it runs: version, outbox depth and age, whether it
+        is full."""
         stats = self.outbox.stats()
-        return {
-            "version": _VERSION,
-            "ts": self.clock.now_ms(),
-            "outbox_batches": stats.batches,
-            "outbox_readings": stats.readings,
-            "oldest_unsent_ms": stats.oldest_created_ms,
-            "outbox_full": self.outbox_full,
-        }
+        return StatusReport(
+            state="online",
+            version=_VERSION,
+            ts=self.clock.now_ms(),
+            outbox_batches=stats.batches,
+            outbox_readings=stats.readings,
+            oldest_unsent_ms=stats.oldest_created_ms,
+            outbox_full=self.outbox_full,
+        )
 
     async def _emit(self, reading: Reading) -> None:
         self._pending.append(self.pipeline.process(reading))
@@ -176,3 +181,4 @@ class Agent:
 
     def close(self) -> None:
         self.outbox.close()
+        self.alarms.close()

@@ -4,8 +4,9 @@ The batch itself is `exposure.batch`; this module holds everything else both sid
 - MQTT topic names: `hazmon/v1/{site}/{agent}/{leaf}` with leaf `batch`, `ack`, `status` or `alarm`;
 - the ack message, one shape on both uplinks: `{"acked_seq": N}` for batches (every batch <= N is stored) and
   `{"acked_alarms": [ids]}` for edge alarm events (the agent may delete those events);
-- the agent status report (retained on the status topic, or `POST /api/v1/agents/status`);
+- the agent status report (retained on the status topic, or `POST /api/v1/agent-status`);
 - the edge alarm event (`.../alarm` topic as `{"events": [...]}`, or `POST /api/v1/edge-alarms`);
+- the HTTP paths the agent posts to (the server mounts its routes under the same `/api/v1`);
 - the severity scale, lowest first, and the flags that make a reading unreliable for alarms and rollups.
 
 No I/O, no framework: frozen dataclasses and functions. The server's pydantic models at the HTTP edge mirror these
@@ -15,8 +16,9 @@ field names; a test keeps the two in step.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 # -- severity -------------------------------------------------------------------------------------------------
 
@@ -38,8 +40,20 @@ def severity_rank(severity: str) -> int:
 UNRELIABLE_FLAGS: Final[frozenset[str]] = frozenset({"sensor_fault", "warmup", "out_of_range"})
 
 
-def is_unreliable(flags: tuple[str, ...] | list[str]) -> bool:
+def is_unreliable(flags: Iterable[str]) -> bool:
+    """Whether a reading with these flags must neither open nor clear an alarm nor enter an average."""
     return not UNRELIABLE_FLAGS.isdisjoint(flags)
+
+
+# -- HTTP paths -----------------------------------------------------------------------------------------------
+
+API_PREFIX: Final = "/api/v1"
+#: a batch in, `{"acked_seq": N}` out, after a durable commit
+INGEST_PATH: Final = f"{API_PREFIX}/ingest"
+#: a status report in (the HTTP twin of the retained status topic)
+STATUS_PATH: Final = f"{API_PREFIX}/agent-status"
+#: `{"events": [...]}` in, `{"acked_alarms": [ids]}` out
+EDGE_ALARMS_PATH: Final = f"{API_PREFIX}/edge-alarms"
 
 
 # -- MQTT topics ----------------------------------------------------------------------------------------------
@@ -75,14 +89,25 @@ def parse_topic(name: str) -> tuple[str, str, Leaf] | None:
 
 ACKED_SEQ: Final = "acked_seq"
 ACKED_ALARMS: Final = "acked_alarms"
+#: the key servers before the wire contracts answered edge alarms with over HTTP (`{"acked": [ids]}`); read, never
+#: written. Current servers send it beside `acked_alarms` so that older agents keep working.
+LEGACY_ACKED_ALARMS: Final = "acked"
 
 
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """What the server acknowledges: a batch watermark, edge alarm event ids, or both."""
+    """What the server acknowledges: a batch watermark, edge alarm event ids, or both (at least one)."""
 
     acked_seq: int | None = None
     acked_alarms: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.acked_seq is None and self.acked_alarms is None:
+            raise ValueError(f"an ack holds {ACKED_SEQ} or {ACKED_ALARMS}")
+        if self.acked_seq is not None and self.acked_seq < 0:
+            raise ValueError(f"{ACKED_SEQ}: not negative")
+        if self.acked_alarms is not None and not isinstance(self.acked_alarms, tuple):
+            object.__setattr__(self, "acked_alarms", tuple(self.acked_alarms))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -96,20 +121,28 @@ class Ack:
         return json.dumps(self.to_json()).encode()
 
 
-def decode_ack(payload: bytes | str | dict[str, Any]) -> Ack:
-    """An ack from either uplink. Raises ValueError for anything that is not one."""
-    data = json.loads(payload) if isinstance(payload, (bytes, str)) else payload
-    if not isinstance(data, dict):
-        raise ValueError("an ack is a JSON object")
+def decode_ack(payload: bytes | str | Mapping[str, Any]) -> Ack:
+    """An ack from either uplink: `acked_seq`, `acked_alarms` (or, from an older server, `acked`), or both.
+    Raises ValueError for anything that is not one."""
+    data = _json_object(payload, "an ack")
     seq = data.get(ACKED_SEQ)
-    alarms = data.get(ACKED_ALARMS)
+    alarms = data.get(ACKED_ALARMS, data.get(LEGACY_ACKED_ALARMS))
     if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)):
         raise ValueError(f"{ACKED_SEQ}: an integer")
     if alarms is not None and (not isinstance(alarms, list) or not all(isinstance(i, str) for i in alarms)):
         raise ValueError(f"{ACKED_ALARMS}: a list of event ids")
-    if seq is None and alarms is None:
-        raise ValueError(f"an ack holds {ACKED_SEQ} or {ACKED_ALARMS}")
     return Ack(seq, None if alarms is None else tuple(alarms))
+
+
+def _json_object(payload: bytes | str | Mapping[str, Any], what: str) -> Mapping[str, Any]:
+    if isinstance(payload, bytes | str):
+        try:
+            payload = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{what}: not valid JSON ({exc})") from None
+    if not isinstance(payload, Mapping):
+        raise ValueError(f"{what} is a JSON object")
+    return payload
 
 
 # -- agent status ---------------------------------------------------------------------------------------------
@@ -120,7 +153,7 @@ AgentState = Literal["online", "offline"]
 @dataclass(frozen=True, slots=True)
 class StatusReport:
     """What an agent says about itself. `state` offline is also what the broker publishes as its Last Will
-    (then with no other field)."""
+    (`OFFLINE`: only the state is known then)."""
 
     state: AgentState
     version: str = ""
@@ -133,10 +166,15 @@ class StatusReport:
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in STATUS_FIELDS if getattr(self, k) is not None}
 
+    def encode(self) -> bytes:
+        return json.dumps(self.to_json()).encode()
+
 
 STATUS_FIELDS: Final[tuple[str, ...]] = (
     "state", "version", "ts", "outbox_batches", "outbox_readings", "oldest_unsent_ms", "outbox_full",
 )
+#: the Last Will an agent leaves with the broker
+OFFLINE: Final = StatusReport(state="offline")
 
 # -- edge alarm events ----------------------------------------------------------------------------------------
 
@@ -166,7 +204,77 @@ class AlarmEvent:
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ALARM_EVENT_FIELDS}
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AlarmEvent:
+        """An event as `to_json` wrote it (keys it does not know are ignored). Raises ValueError naming the first
+        bad field."""
+        event_id = _text(data, "id")
+        if not event_id:
+            raise ValueError("id: a non-empty string")
+        kind = data.get("kind")
+        if kind != "raised" and kind != "cleared":
+            raise ValueError(f"kind: one of {', '.join(get_args(AlarmKind))}")
+        return cls(
+            id=event_id, rule=_text(data, "rule"), kind=kind, sensor=_text(data, "sensor"),
+            quantity=_text(data, "quantity"), value=_number(data, "value"), unit=_text(data, "unit"),
+            threshold=_number(data, "threshold"), ts=_ms(data, "ts"),
+            severity=_severity(data.get("severity", "warning")), metric=_text(data, "metric", "value"),
+            message=_text(data, "message", ""),
+        )
+
 
 ALARM_EVENT_FIELDS: Final[tuple[str, ...]] = (
     "id", "rule", "kind", "sensor", "quantity", "metric", "severity", "value", "unit", "threshold", "ts", "message",
 )
+#: the one key of an alarm message (`.../alarm` topic and `POST /api/v1/edge-alarms`): `{"events": [...]}`
+EVENTS: Final = "events"
+
+
+def _text(data: Mapping[str, Any], name: str, default: str | None = None) -> str:
+    value = data.get(name, default)
+    if not isinstance(value, str):
+        raise ValueError(f"{name}: a string")
+    return value
+
+
+def _number(data: Mapping[str, Any], name: str) -> float:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ValueError(f"{name}: a number")
+    return float(value)
+
+
+def _ms(data: Mapping[str, Any], name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name}: an integer (ms since the epoch, UTC)")
+    return value
+
+
+def _severity(value: object) -> Severity:
+    for severity in SEVERITIES:
+        if value == severity:
+            return severity
+    raise ValueError(f"severity: one of {', '.join(SEVERITIES)}")
+
+
+def encode_alarm_events(events: Sequence[AlarmEvent]) -> bytes:
+    """The body of an alarm message: `{"events": [...]}`."""
+    return json.dumps({EVENTS: [e.to_json() for e in events]}).encode()
+
+
+def decode_alarm_events(payload: bytes | str | Mapping[str, Any]) -> tuple[AlarmEvent, ...]:
+    """The events of an alarm message. Raises ValueError naming the first bad event and field."""
+    data = _json_object(payload, "an alarm message")
+    events = data.get(EVENTS)
+    if not isinstance(events, list):
+        raise ValueError(f"{EVENTS}: a list of alarm events")
+    out = []
+    for i, raw in enumerate(events):
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{EVENTS}[{i}]: an object")
+        try:
+            out.append(AlarmEvent.from_json(raw))
+        except ValueError as exc:
+            raise ValueError(f"{EVENTS}[{i}].{exc}") from None
+    return tuple(out)

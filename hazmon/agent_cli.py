@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hazmon.plugins_cli import report_plugins
 from hazmon.probe_cli import probe
 
 if TYPE_CHECKING:
@@ -67,13 +68,8 @@ def run(config: ConfigOpt) -> None:
 
 @agent_app.command("plugins")
 def plugins() -> None:
-    """List the loaded plugins, the source types they declare, and any that failed to load."""
+    """List the loaded plugins with the source and alarm output types they declare, then every plugin that failed
+    to load or declare (exit code 1 if one did)."""
     from agent.plugin_manager import build_plugin_manager
 
-    host = build_plugin_manager()
-    types = host.source_types()
-    for name in host.plugin_names():
-        declared = sorted(t for t, cls in types.items() if cls.__module__.startswith(name))
-        typer.echo(f"{name}: {', '.join(declared) or '-'}")
-    for failure in host.failures:
-        typer.echo(f"FAILED {failure.plugin}: {failure.error}")
+    report_plugins(build_plugin_manager())

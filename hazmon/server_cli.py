@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hazmon.plugins_cli import report_plugins
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -152,13 +154,8 @@ def agent_token_create(
 
 @server_app.command("plugins")
 def plugins() -> None:
-    """List the server's plugins, the notification channels they declare, and any that failed to load."""
+    """List the server's plugins with the notification channels they declare, then every plugin that failed to
+    load or declare (exit code 1 if one did)."""
     from server.plugin_manager import build_server_plugins
 
-    host = build_server_plugins()
-    channels = host.notification_channels()
-    for name in host.plugin_names():
-        declared = sorted(c for c, cls in channels.items() if cls.__module__.startswith(name))
-        typer.echo(f"{name}: {', '.join(declared) or '-'}")
-    for failure in host.failures:
-        typer.echo(f"FAILED {failure.plugin}: {failure.error}")
+    report_plugins(build_server_plugins())

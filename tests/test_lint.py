@@ -1,4 +1,5 @@
-"""The code stays as the project's settings say: ruff clean everywhere, mypy --strict on the pure exposure package."""
+"""The code stays as the project's settings say: ruff clean everywhere, mypy --strict on the pure exposure package
+and the shared plugin host core."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def test_ruff_finds_nothing() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_strict_passes_on_exposure() -> None:
-    """The exposure package type-checks under mypy --strict ([tool.mypy] in pyproject.toml)."""
+def test_mypy_strict_passes_on_exposure_and_pluginhost() -> None:
+    """The exposure and pluginhost packages type-check under mypy --strict ([tool.mypy] in pyproject.toml)."""
     result = subprocess.run([_tool("mypy")], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,6 +1,7 @@
 """Local alarm evaluation: a pipeline observer that sees every calibrated reading, raises and clears alarms with
-hysteresis, drives the outputs and keeps each event until the server has it. Works the same while the uplink is
-down; the events reach the server (POST /api/v1/edge-alarms) once it is reachable.
+hysteresis, drives the outputs and keeps each event (an `exposure.wire.AlarmEvent`) in the alarm store until the
+server has it. Works the same while the uplink is down; the uplink in use (HTTP or MQTT) carries the stored events
+to the server once it is reachable and deletes those the server acknowledges.
 
 STEL alarms use exposure's streaming ChemicalEvaluator over the last 15 minutes, re-evaluated at most every
 `STEL_STEP_MS` of reading time (detectors recompute STEL about once a minute; research notes §5.3).
@@ -12,25 +13,23 @@ import asyncio
 import logging
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from agent.alarms.outputs import AlarmOutput, AlarmSignal, alarm_output_types
-from agent.alarms.rules import SEVERITIES, AlarmLevel, AlarmRule
+from agent.alarms.outputs import AlarmOutput, AlarmSignal
+from agent.alarms.rules import AlarmLevel, AlarmRule
 from agent.alarms.store import AlarmStore
-from agent.backoff import Backoff
 from agent.clock import Clock
 from exposure import Reading
 from exposure.chemical import STEL_WINDOW_S
 from exposure.segments import DEFAULT_MAX_GAP_S
 from exposure.streaming import ChemicalEvaluator
+from exposure.wire import AlarmEvent, AlarmKind, is_unreliable
 
 log = logging.getLogger(__name__)
 
-UNRELIABLE = frozenset({"sensor_fault", "warmup", "out_of_range"})
 STEL_STEP_MS = 15_000
 WINDOW_MS = round(STEL_WINDOW_S * 1000)
 GAP_MS = round(DEFAULT_MAX_GAP_S * 1000)
@@ -45,42 +44,38 @@ class _Series:
 
 class EdgeAlarms:
     def __init__(self, rules: list[AlarmRule], *, outputs: dict[str, list[AlarmOutput]], store: AlarmStore,
-                 clock: Clock, url: str | None = None, token: str | None = None) -> None:
+                 clock: Clock) -> None:
         self.rules = rules
         self.outputs = outputs
         self.store = store
         self.clock = clock
-        self.url = url.rstrip("/") + "/api/v1/edge-alarms" if url else None
-        self.token = token
         self._series: dict[tuple[str, str], _Series] = {}
         self._signals: asyncio.Queue[tuple[AlarmOutput, AlarmSignal]] | None = None
         self._backlog: list[tuple[AlarmOutput, AlarmSignal]] = []
         self.output_failures = 0
-        self.delivered = 0
 
     @classmethod
-    def from_config(cls, config: Any, *, pm: Any, config_path: Path | None, clock: Clock) -> EdgeAlarms:
+    def from_config(cls, config: Any, *, output_types: Mapping[str, type[AlarmOutput]], config_path: Path | None,
+                    clock: Clock) -> EdgeAlarms:
         """Build from AgentConfig: output tables validated against their plugin's model (errors stop start-up)."""
-        types = alarm_output_types(pm)
         outputs: dict[str, list[AlarmOutput]] = {}
         for rule in config.alarms:
             built = []
             for i, table in enumerate(rule.outputs):
                 kind = table.get("type")
-                if kind not in types:
+                if kind not in output_types:
                     raise ValueError(f"alarms.{rule.id}.outputs[{i}]: unknown output type {kind!r} "
-                                     f"(known: {', '.join(sorted(types)) or 'none'})")
-                built.append(types[kind](types[kind].config_model.model_validate(table)))
+                                     f"(known: {', '.join(sorted(output_types)) or 'none'})")
+                output_cls = output_types[kind]
+                built.append(output_cls(output_cls.config_model.model_validate(table)))
             outputs[rule.id] = built
         base = config.data_dir or (config_path.parent if config_path else Path.cwd())
-        up = config.uplink
-        url = getattr(up, "url", None) if getattr(up, "type", "") == "http" else None
         return cls(list(config.alarms), outputs=outputs, store=AlarmStore(base / f"alarms-{config.agent}.db"),
-                   clock=clock, url=url, token=getattr(up, "token", None))
+                   clock=clock)
 
     # -- the observer (synchronous, called for every reading) -----------------------------------------------
     def observe(self, reading: Reading) -> None:
-        if UNRELIABLE.intersection(reading.flags):
+        if is_unreliable(reading.flags):
             return
         for rule in self.rules:
             if not rule.applies_to(reading.sensor, reading.quantity, reading.unit):
@@ -120,13 +115,13 @@ class EdgeAlarms:
             series.level = -1
             self._event(rule, reading, value, "cleared", levels[0])
 
-    def _event(self, rule: AlarmRule, reading: Reading, value: float, kind: str, level: AlarmLevel) -> None:
+    def _event(self, rule: AlarmRule, reading: Reading, value: float, kind: AlarmKind, level: AlarmLevel) -> None:
         active = kind == "raised"
-        self.store.add({
-            "id": uuid.uuid4().hex, "rule": rule.id, "kind": kind, "sensor": reading.sensor,
-            "quantity": reading.quantity, "metric": rule.metric, "severity": level.severity, "value": value,
-            "unit": rule.unit, "threshold": level.threshold, "ts": reading.ts, "message": rule.message,
-        })
+        self.store.add(AlarmEvent(
+            id=uuid.uuid4().hex, rule=rule.id, kind=kind, sensor=reading.sensor, quantity=reading.quantity,
+            metric=rule.metric, severity=level.severity, value=value, unit=rule.unit, threshold=level.threshold,
+            ts=reading.ts, message=rule.message,
+        ))
         signal = AlarmSignal(rule.id, reading.sensor, active, level.severity if active else None, value, rule.unit,
                              reading.ts, rule.message)
         for output in self.outputs.get(rule.id, []):
@@ -139,7 +134,7 @@ class EdgeAlarms:
         for output in unique.values():
             self._backlog.append((output, signal))
 
-    # -- outputs and delivery (one task in the agent's TaskGroup) --------------------------------------------
+    # -- outputs (one task in the agent's TaskGroup) ---------------------------------------------------------
     def drive_outputs(self) -> None:
         """Drive every queued signal, each output alone (blocking; the task runs it in a thread)."""
         backlog, self._backlog = self._backlog, []
@@ -150,45 +145,18 @@ class EdgeAlarms:
                 self.output_failures += 1
                 log.error("alarm output %s failed for %s: %s", output.type_name, signal.rule, exc)
 
-    async def deliver_once(self, client: httpx.AsyncClient) -> int:
-        """Send stored events to the server; delete those it acknowledges. Returns how many were acknowledged."""
-        if self.url is None:
-            return 0
-        events = await asyncio.to_thread(self.store.pending)
-        if not events:
-            return 0
-        response = await client.post(self.url, json={"events": events},
-                                     headers={"Authorization": f"Bearer {self.token}"})
-        response.raise_for_status()
-        acked = list(response.json()["acked"])
-        await asyncio.to_thread(self.store.ack, acked)
-        self.delivered += len(acked)
-        return len(acked)
-
     async def run(self, *, interval_s: float = 0.5) -> None:
-        backoff = Backoff()
-        async with httpx.AsyncClient(timeout=10.0) as client:
-            try:
-                while True:
-                    if self._backlog:
-                        await asyncio.to_thread(self.drive_outputs)
-                    try:
-                        await self.deliver_once(client)
-                        backoff.reset()
-                        await self.clock.sleep(interval_s)
-                    except httpx.HTTPError as exc:
-                        delay = backoff.next_delay()
-                        log.warning("edge alarms: server not reachable (%s); retrying in %.1f s", exc, delay)
-                        for _ in range(max(1, int(delay / interval_s))):
-                            if self._backlog:  # outputs never wait for the uplink
-                                await asyncio.to_thread(self.drive_outputs)
-                            await self.clock.sleep(interval_s)
-            finally:
-                for outs in self.outputs.values():
-                    for o in outs:
-                        o.close()
-                self.store.close()
+        """Drive queued signals every `interval_s` until cancelled; outputs never wait for the uplink. Closes the
+        outputs when it stops (the store stays open for the uplink until `close()`)."""
+        try:
+            while True:
+                if self._backlog:
+                    await asyncio.to_thread(self.drive_outputs)
+                await self.clock.sleep(interval_s)
+        finally:
+            for outs in self.outputs.values():
+                for o in outs:
+                    o.close()
 
-    @staticmethod
-    def severity_rank(severity: str) -> int:
-        return SEVERITIES.index(severity)
+    def close(self) -> None:
+        self.store.close()

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-log = logging.getLogger(__name__)
+from exposure.wire import Severity
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,7 @@ class AlarmSignal:
     rule: str
     sensor: str
     active: bool
-    severity: str | None
+    severity: Severity | None
     value: float
     unit: str
     ts: int
@@ -42,23 +41,3 @@ class AlarmOutput(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional, nothing to release by default
         """Release the output (close a Modbus connection) when the agent stops."""
-
-
-def alarm_output_types(pm: Any) -> dict[str, type[AlarmOutput]]:
-    """Every declared output class by type name; each plugin is asked alone, a broken one is logged and skipped."""
-    out: dict[str, type[AlarmOutput]] = {}
-    hook = getattr(pm.hook, "hazmon_agent_alarm_outputs", None)
-    if hook is None:
-        return out
-    for impl in hook.get_hookimpls():
-        try:
-            declared = list(impl.function())
-            for cls in declared:
-                if not (isinstance(cls, type) and issubclass(cls, AlarmOutput)) or not cls.type_name:
-                    raise TypeError(f"{cls!r} is not an AlarmOutput class with a type_name")
-        except Exception as exc:
-            log.error("plugin %s: alarm output declaration failed: %s", impl.plugin_name, exc)
-            continue
-        for cls in declared:
-            out[cls.type_name] = cls
-    return out

@@ -8,8 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Severity = Literal["info", "warning", "critical", "emergency"]
-SEVERITIES = ("info", "warning", "critical", "emergency")
+from exposure.wire import Severity, severity_rank
 
 
 class _Strict(BaseModel):
@@ -63,4 +62,4 @@ class AlarmRule(_Strict):
         return quantity == self.quantity and unit == self.unit and fnmatch.fnmatchcase(sensor, self.sensors)
 
     def sorted_levels(self) -> list[AlarmLevel]:
-        return sorted(self.levels, key=lambda lv: SEVERITIES.index(lv.severity))
+        return sorted(self.levels, key=lambda lv: severity_rank(lv.severity))

@@ -1,17 +1,20 @@
-"""HTTP uplink: POST each pending batch to /api/v1/ingest, oldest first; delete on the server's ack."""
+"""HTTP uplink: POST each pending batch to /api/v1/ingest, oldest first, and delete it on the server's
+`{"acked_seq": N}`; POST stored edge alarm events to /api/v1/edge-alarms and delete those the server names in
+`{"acked_alarms": [ids]}`; POST the status report to /api/v1/agent-status. Paths and messages: `exposure.wire`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 
+from agent.alarms.store import AlarmStore
 from agent.backoff import Backoff
 from agent.clock import Clock
 from agent.outbox import Outbox
+from exposure import wire
 from exposure.batch import encode_envelope
 
 log = logging.getLogger(__name__)
@@ -32,21 +35,30 @@ class HttpUplink:
         outbox: Outbox,
         clock: Clock,
         timeout_s: float = 10.0,
-        status: Callable[[], dict[str, Any]] | None = None,
+        status: Callable[[], wire.StatusReport] | None = None,
         status_interval_s: float = 15.0,
+        alarms: AlarmStore | None = None,
+        alarm_interval_s: float = 0.5,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.endpoint = url.rstrip("/") + "/api/v1/ingest"
-        self.status_endpoint = url.rstrip("/") + "/api/v1/agent-status"
+        base = url.rstrip("/")
+        self.endpoint = base + wire.INGEST_PATH
+        self.status_endpoint = base + wire.STATUS_PATH
+        self.alarms_endpoint = base + wire.EDGE_ALARMS_PATH
         self.status = status
         self.status_interval_s = status_interval_s
+        self.alarms = alarms
+        self.alarm_interval_s = alarm_interval_s
         self.site, self.agent = site, agent
         self.outbox = outbox
         self.clock = clock
         self._client = httpx.AsyncClient(
-            timeout=timeout_s, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            timeout=timeout_s, transport=transport,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
         self.connected = False
         self.sent_batches = 0
+        self.delivered_alarms = 0
         self.last_error: str | None = None
 
     async def run(self) -> None:
@@ -55,6 +67,8 @@ class HttpUplink:
                 group.create_task(self._deliver())
                 if self.status is not None:
                     group.create_task(self._report_status())
+                if self.alarms is not None:
+                    group.create_task(self._deliver_alarms())
         finally:
             await self._client.aclose()
 
@@ -62,7 +76,7 @@ class HttpUplink:
         assert self.status is not None
         while True:
             try:
-                await self._client.post(self.status_endpoint, json={"state": "online", **self.status()})
+                await self._client.post(self.status_endpoint, json=self.status().to_json())
             except httpx.HTTPError as exc:
                 log.debug("uplink: status report failed: %s", exc)
             await self.clock.sleep(self.status_interval_s)
@@ -89,7 +103,9 @@ class HttpUplink:
         body = encode_envelope(self.site, self.agent, seq, self.clock.now_ms(), readings_json)
         response = await self._client.post(self.endpoint, content=body)
         if response.status_code == 200:
-            acked = int(response.json()["acked_seq"])
+            acked = _ack(response).acked_seq
+            if acked is None:
+                raise _Retry(f"the server's answer to batch {seq} holds no {wire.ACKED_SEQ}")
             self.connected = True
             self.sent_batches += 1
             await self.outbox.ack_async(acked)
@@ -103,6 +119,40 @@ class HttpUplink:
             # Kept in the outbox, never dropped: a person must look at it. The uplink keeps retrying slowly.
             raise RejectedBatch(f"batch {seq} rejected ({response.status_code}): {detail}")
         raise _Retry(f"server answered {response.status_code}")
+
+    async def deliver_alarms_once(self) -> int:
+        """Send the stored edge alarm events; delete those the server acknowledges. Returns how many it did.
+        Raises httpx.HTTPError while the server is unreachable or refuses them, ValueError when its answer is
+        not an ack; the events stay stored either way."""
+        assert self.alarms is not None
+        events = await asyncio.to_thread(self.alarms.pending)
+        if not events:
+            return 0
+        response = await self._client.post(self.alarms_endpoint, content=wire.encode_alarm_events(events))
+        response.raise_for_status()
+        acked = wire.decode_ack(response.content).acked_alarms or ()
+        await asyncio.to_thread(self.alarms.ack, acked)
+        self.delivered_alarms += len(acked)
+        return len(acked)
+
+    async def _deliver_alarms(self) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await self.deliver_alarms_once()
+                backoff.reset()
+                delay = self.alarm_interval_s
+            except (httpx.HTTPError, ValueError) as exc:
+                delay = backoff.next_delay()
+                log.warning("uplink: edge alarms not delivered (%s); retrying in %.1f s", exc, delay)
+            await self.clock.sleep(delay)
+
+
+def _ack(response: httpx.Response) -> wire.Ack:
+    try:
+        return wire.decode_ack(response.content)
+    except ValueError as exc:
+        raise _Retry(f"the server's answer is not an ack: {exc}") from None
 
 
 class _Retry(Exception):

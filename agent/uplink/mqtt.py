@@ -1,22 +1,22 @@
 """MQTT uplink (MQTT 5, QoS 1, persistent session): the only agent module that speaks MQTT to the server.
 
-Topics (DESIGN §4.3): batches to `hazmon/v1/{site}/{agent}/batch`; the server's `{"acked_seq": N}` arrives on
-`.../ack`; edge alarm events go to `.../alarm` and are acknowledged on `.../ack` as `{"acked_alarms": [ids]}`;
-the retained `.../status` says online (and the Last Will says offline). Up to `window` batches are in flight at
-once; one not acknowledged within `ack_timeout_s` is sent again (the server's ingest is idempotent).
-A broker PUBACK deletes nothing: only the server's ack does.
+Topics (DESIGN §4.3, `exposure.wire`): batches to `hazmon/v1/{site}/{agent}/batch`; the server's
+`{"acked_seq": N}` arrives on `.../ack`; edge alarm events go to `.../alarm` as `{"events": [...]}` and are
+acknowledged on `.../ack` as `{"acked_alarms": [ids]}`; the retained `.../status` says online (and the Last Will
+says offline). Up to `window` batches are in flight at once; a batch or an alarm event not acknowledged within
+`ack_timeout_s` is sent again (the server stores each once). A broker PUBACK deletes nothing: only the server's
+ack does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import aiomqtt
@@ -28,13 +28,11 @@ from agent.backoff import Backoff
 from agent.clock import Clock
 from agent.config import MqttUplinkConfig
 from agent.outbox import Outbox
+from exposure import wire
 from exposure.batch import encode_envelope
+from exposure.wire import topic
 
 log = logging.getLogger(__name__)
-
-
-def topic(site: str, agent: str, leaf: str) -> str:
-    return f"hazmon/v1/{site}/{agent}/{leaf}"
 
 
 class MqttUplink:
@@ -46,7 +44,7 @@ class MqttUplink:
         agent: str,
         outbox: Outbox,
         clock: Clock,
-        status: Callable[[], dict[str, Any]],
+        status: Callable[[], wire.StatusReport],
         alarms: AlarmStore | None = None,
     ) -> None:
         self.config = config
@@ -69,7 +67,7 @@ class MqttUplink:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.config.session_expiry_s
         will = aiomqtt.Will(
-            topic(self.site, self.agent, "status"), json.dumps({"state": "offline"}).encode(), qos=1, retain=True
+            topic(self.site, self.agent, "status"), wire.OFFLINE.encode(), qos=1, retain=True
         )
         tls_context = None
         if self.tls:
@@ -122,21 +120,22 @@ class MqttUplink:
 
     async def _receive_acks(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
+            payload = message.payload
             try:
-                ack = json.loads(message.payload)  # type: ignore[arg-type]
-                if "acked_alarms" in ack and self.alarms is not None:
-                    ids = [str(i) for i in ack["acked_alarms"]]
-                    await asyncio.to_thread(self.alarms.ack, ids)
-                    for i in ids:
-                        self._alarms_sent.pop(i, None)
-                    continue
-                acked = int(ack["acked_seq"])
-            except (ValueError, KeyError, TypeError):
-                log.warning("uplink: malformed ack ignored: %r", message.payload)
+                if not isinstance(payload, bytes | str):
+                    raise ValueError("an ack is JSON text")
+                ack = wire.decode_ack(payload)
+            except ValueError:
+                log.warning("uplink: malformed ack ignored: %r", payload)
                 continue
-            await self.outbox.ack_async(acked)
-            for seq in [s for s in self._inflight if s <= acked]:
-                del self._inflight[seq]
+            if ack.acked_alarms is not None and self.alarms is not None:
+                await asyncio.to_thread(self.alarms.ack, ack.acked_alarms)
+                for i in ack.acked_alarms:
+                    self._alarms_sent.pop(i, None)
+            if ack.acked_seq is not None:
+                await self.outbox.ack_async(ack.acked_seq)
+                for seq in [s for s in self._inflight if s <= ack.acked_seq]:
+                    del self._inflight[seq]
 
     async def _send(self, client: aiomqtt.Client) -> None:
         batch_topic = topic(self.site, self.agent, "batch")
@@ -171,17 +170,17 @@ class MqttUplink:
             due = [
                 e
                 for e in await asyncio.to_thread(self.alarms.pending)
-                if now - self._alarms_sent.get(e["id"], -1e9) >= self.config.ack_timeout_s
+                if now - self._alarms_sent.get(e.id, -1e9) >= self.config.ack_timeout_s
             ]
             if due:
-                await client.publish(alarm_topic, json.dumps({"events": due}).encode(), qos=1)
+                await client.publish(alarm_topic, wire.encode_alarm_events(due), qos=1)
                 for e in due:
-                    self._alarms_sent[e["id"]] = now
+                    self._alarms_sent[e.id] = now
             await self.clock.sleep(0.5)
 
     async def _say_offline(self, client: aiomqtt.Client) -> None:
         """On a clean stop the broker sends no Last Will, so say it ourselves (best effort, bounded)."""
-        payload = json.dumps({"state": "offline", **self.status()}).encode()
+        payload = replace(self.status(), state="offline").encode()
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             await asyncio.wait_for(
                 client.publish(topic(self.site, self.agent, "status"), payload, qos=1, retain=True), 2.0
@@ -190,6 +189,6 @@ class MqttUplink:
     async def _report_status(self, client: aiomqtt.Client) -> None:
         status_topic = topic(self.site, self.agent, "status")
         while True:
-            payload = {"state": "online", **self.status()}
-            await client.publish(status_topic, json.dumps(payload).encode(), qos=1, retain=True)
+            payload = self.status().encode()
+            await client.publish(status_topic, payload, qos=1, retain=True)
             await self.clock.sleep(self.config.status_interval_s)

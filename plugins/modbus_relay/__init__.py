@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.alarms.outputs import AlarmOutput, AlarmSignal
 from agent.hookspecs import hookimpl
+from exposure.wire import Severity, severity_rank
 
 
 class ModbusCoilConfig(BaseModel):
@@ -19,7 +20,7 @@ class ModbusCoilConfig(BaseModel):
     port: int = Field(default=502, ge=1, le=65535)
     device_id: int = Field(default=1, ge=0, le=247, description="Modbus unit / slave id")
     coil: int = Field(ge=0, le=65535)
-    min_severity: Literal["info", "warning", "critical", "emergency"] = "warning"
+    min_severity: Severity = "warning"
     timeout_s: float = Field(default=3.0, gt=0)
 
 
@@ -35,8 +36,7 @@ class ModbusCoilOutput(AlarmOutput):
     def set(self, signal: AlarmSignal) -> None:
         from pymodbus.client import ModbusTcpClient
 
-        order = ("info", "warning", "critical", "emergency")
-        on = signal.active and order.index(signal.severity or "info") >= order.index(self.config.min_severity)
+        on = signal.active and severity_rank(signal.severity or "info") >= severity_rank(self.config.min_severity)
         with self._lock:
             if self._client is None:
                 self._client = ModbusTcpClient(self.config.host, port=self.config.port, timeout=self.config.timeout_s)

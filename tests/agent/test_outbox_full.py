@@ -50,8 +50,9 @@ async def test_a_full_outbox_pauses_reading_raises_a_local_alarm_and_reports_it(
         assert agent.readings_read - read_when_full <= 100  # the simulator stops once a batch is waiting
         assert agent.readings_read <= 1000 + 100 + 3  # bounded memory: one batch waiting, one reading held
         report = agent.status_report()
-        assert report["outbox_full"] is True
-        assert 1000 - 100 < report["outbox_readings"] <= 1000  # the next batch (<= 100 readings) did not fit
+        assert report.outbox_full is True
+        assert report.outbox_readings is not None
+        assert 1000 - 100 < report.outbox_readings <= 1000  # the next batch (<= 100 readings) did not fit
         assert [seq for seq, *_ in agent.outbox.journal()][:1] == [1]  # the oldest batch was never dropped
         assert agent.outbox.pending(limit=1)[0].seq == 1
     finally:

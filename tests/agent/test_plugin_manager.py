@@ -155,3 +155,34 @@ def test_third_party_plugin_that_fails_to_load_is_reported(plugin_dir):
     failures = [f for f in host.failures if f.plugin == "ghost"]
     assert len(failures) == 1 and failures[0].error.startswith("ModuleNotFoundError")
     assert "simulator" in host.source_types()
+
+
+def test_alarm_output_declarations_share_the_one_declaration_loop(plugin_dir):
+    """A plugin declaring an alarm output that is not an AlarmOutput class is a reported failure, as for sources;
+    the built-in outputs still load."""
+    odd = _module(plugin_dir, "hzt_not_an_output", """\
+        from agent import hookimpl
+
+        @hookimpl
+        def hazmon_agent_alarm_outputs():
+            return [int]
+        """)
+    host = build_plugin_manager(load_entry_points=False, extra_modules=(odd,))
+    assert {"log", "modbus_coil"} <= set(host.alarm_output_types())
+    assert [f.plugin for f in host.failures] == [odd]
+    assert "is not a AlarmOutput class with a type_name" in host.failures[0].error
+
+
+def test_a_plugin_implementing_an_unknown_hook_is_reported_under_its_name(plugin_dir):
+    """A misspelt hook (`hazmon_agent_source_type`) makes that plugin a failure named after it, not `?`."""
+    typo = _module(plugin_dir, "hzt_typo_hook", """\
+        from agent import hookimpl
+
+        @hookimpl
+        def hazmon_agent_source_type():
+            return []
+        """)
+    host = build_plugin_manager(load_entry_points=False, extra_modules=(typo,))
+    assert [f.plugin for f in host.failures] == [typo]
+    assert "unknown hook 'hazmon_agent_source_type'" in host.failures[0].error
+    assert typo not in host.plugin_names()
