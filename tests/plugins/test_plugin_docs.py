@@ -149,7 +149,7 @@ def test_a_plugin_sample_uses_what_the_plugin_declares(plugin: Builtin, tmp_path
     sample = (plugin.folder / "sample.toml").read_text(encoding="utf-8")
     host = _host(plugin.side)
     if plugin.side == "server":
-        notifier = Notifier(parse_notify_config(sample), plugins=host, clock=lambda: T0)  # type: ignore[arg-type]
+        notifier = Notifier(parse_notify_config(sample), channels=host.notification_channels(), clock=lambda: T0)  # type: ignore[attr-defined]
         used = {notifier.channel_for(m.target, m.webhook is not None).name
                 for g in notifier.config.groups for m in g.members}
         assert used == {cls.name for cls in _declared(plugin, CHANNELS)}
@@ -308,7 +308,7 @@ def test_hook_hazmon_server_notification_channels(plugin_module: WritePlugin) ->
         """)
     plugins = build_server_plugins(load_entry_points=False, extra_modules=("hzt_pager",))
     assert not plugins.failures and plugins.declared_by("hzt_pager") == ["pager"]
-    notifier = Notifier(NotifyConfig(), plugins=plugins, clock=lambda: T0)
+    notifier = Notifier(NotifyConfig(), channels=plugins.notification_channels(), clock=lambda: T0)
     notifier.channel_for("pager://duty-officer", False).send(
         Message(key="k", subject="[CRITICAL] H2S", body="", severity="critical"), "pager://duty-officer")
     assert module.SENT == [("pager://duty-officer", "[CRITICAL] H2S")]
