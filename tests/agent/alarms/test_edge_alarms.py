@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import tomllib
 from pathlib import Path
 
@@ -15,9 +14,10 @@ from agent.alarms.rules import AlarmRule
 from agent.alarms.store import AlarmStore
 from agent.config import parse_config
 from exposure import Reading
+from tests.kit.clock import T0, Clock
+from tests.server.alerts.alert_kit import running_server
 
 REPO = Path(__file__).resolve().parents[3]
-T0 = 1_764_410_400_000
 
 
 class Recorder(AlarmOutput):
@@ -40,14 +40,6 @@ class Broken(AlarmOutput):
         raise OSError("relay unplugged")
 
 
-class FixedClock:
-    def now_ms(self) -> int:
-        return T0
-
-    async def sleep(self, seconds: float) -> None:
-        return None
-
-
 H2S = AlarmRule(id="h2s-local", quantity="h2s", unit="ppm", levels=[
     {"severity": "warning", "above": 10.0, "clear_at": 8.0}, {"severity": "critical", "above": 20.0}])
 
@@ -55,7 +47,7 @@ H2S = AlarmRule(id="h2s-local", quantity="h2s", unit="ppm", levels=[
 def make(tmp_path: Path, rule: AlarmRule = H2S, *, url: str | None = None, token: str | None = None):  # type: ignore[no-untyped-def]
     rec, broken = Recorder(), Broken()
     alarms = EdgeAlarms([rule], outputs={rule.id: [broken, rec]}, store=AlarmStore(tmp_path / "alarms.db"),
-                        clock=FixedClock(), url=url, token=token)
+                        clock=Clock(T0), url=url, token=token)
     return alarms, rec
 
 
@@ -104,9 +96,6 @@ def test_stel_alarm_uses_the_streaming_exposure_evaluator(tmp_path):
 
 async def test_events_wait_for_the_uplink_then_reach_the_server(tmp_path):
     """While the server is unreachable events stay on disk; once it answers they become edge alerts, stored once."""
-    sys.path.insert(0, str(REPO / "tests" / "server" / "alerts"))
-    from alert_kit import running_server
-
     with running_server(tmp_path, "") as server:
         alarms, _ = make(tmp_path, url="http://127.0.0.1:9", token=server.agent_token)
         alarms.observe(r(25, 0))
