@@ -1,4 +1,5 @@
-"""Shared fixtures: free ports, and the SQL databases every server test runs against (SQLite and PostgreSQL).
+"""Fixtures every test folder shares, built on the kit (tests/kit/): the SQL databases every server test runs
+against (SQLite and PostgreSQL, copies of a migrated template), notification receivers, and the order tests run in.
 
 PostgreSQL: the server on 127.0.0.1:5432 (HAZMON_TEST_PG_URL to point elsewhere). A missing PostgreSQL skips
 locally with a reason and fails in CI (CI=true), where a skipped backend would hide a missing install step.
@@ -6,70 +7,97 @@ locally with a reason and fails in CI (CI=true), where a skipped backend would h
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-PG_ADMIN_URL = os.environ.get("HAZMON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-IN_CI = os.environ.get("CI") == "true"
+from tests.kit.databases import PostgresServer, SqliteTemplate
+from tests.kit.receivers import Mailbox, Receiver, smtp_server, webhook_server
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long tests first (stable otherwise): with pytest-xdist the longest ones start at once on both workers
+    instead of ending the run alone on one."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
-def service_missing(what: str) -> None:
-    """Fail in CI, skip with a reason elsewhere."""
-    if IN_CI:
-        pytest.fail(f"{what} is not available, and CI must provide it (see .ci/run)")
-    pytest.skip(f"{what} is not available here")
+# -- SQL databases ---------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for the test session, dropped at the end."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    """One SQLite file at the newest schema, migrated once per session (per xdist worker)."""
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
 
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"hazmon_test_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        service_missing(f"PostgreSQL at {PG_ADMIN_URL} ({exc.orig})")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The PostgreSQL server; every database made through it is dropped at the end of the session."""
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres: PostgresServer) -> str:
+    """This session's (xdist worker's) PostgreSQL database at the newest schema, emptied after each test."""
+    return postgres.create("shared")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Each server test runs once on SQLite (a file in tmp_path) and once on PostgreSQL (emptied after)."""
+    """Each server test runs once on SQLite (tmp_path/hazmon.db) and once on PostgreSQL, both at the newest
+    schema and empty."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hazmon.db'}"
+        yield request.getfixturevalue("sqlite_template").copy(tmp_path / "hazmon.db")
         return
     url = request.getfixturevalue("postgres_url")
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    try:
+        yield url
+    finally:
+        postgres.empty(url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all, on SQLite and on PostgreSQL (for tests of the migrations themselves)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    url = postgres.create("empty", migrated=False)
     yield url
-    _empty(url)
+    postgres.drop(url)
 
 
-def _empty(url: str) -> None:
-    from sqlalchemy import create_engine, inspect, text
+@pytest.fixture
+def fresh_postgres(postgres: PostgresServer) -> Iterator[str]:
+    """A PostgreSQL database of the test's own at the newest schema (several server processes can share it)."""
+    url = postgres.create("fresh")
+    yield url
+    postgres.drop(url)
 
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
-        if tables:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-    engine.dispose()
+
+@pytest.fixture
+def empty_postgres(postgres: PostgresServer) -> Iterator[str]:
+    """An empty PostgreSQL database of the test's own, no schema."""
+    url = postgres.create("empty", migrated=False)
+    yield url
+    postgres.drop(url)
+
+
+# -- notification receivers ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    with smtp_server() as box:
+        yield box
+
+
+@pytest.fixture
+def webhook() -> Iterator[Receiver]:
+    with webhook_server() as receiver:
+        yield receiver

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, date, datetime
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root before tests/
 
 from agent.calibration import CalibrationConfig, QuantityCalibration, calibrate
 from exposure import Reading

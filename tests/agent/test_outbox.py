@@ -135,8 +135,7 @@ def test_empty_batch_is_not_written(path):
 
 
 _KILLED_WRITER = textwrap.dedent("""\
-    import os, signal, sys
-    sys.path.insert(0, {repo!r})
+    import os, signal
     from pathlib import Path
     from agent.outbox import Outbox
     from exposure import Reading
@@ -150,8 +149,8 @@ _KILLED_WRITER = textwrap.dedent("""\
 
 def test_batch_written_before_kill_9_is_there_after_reopen(path):
     """A batch whose append() returned survives the writer being SIGKILLed right after (fsync per batch)."""
-    script = _KILLED_WRITER.format(repo=str(REPO), path=str(path), t0=T0)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    script = _KILLED_WRITER.format(path=str(path), t0=T0)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == -signal.SIGKILL, done.stderr
     box = Outbox(path)
     pending = box.pending()

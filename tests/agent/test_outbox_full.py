@@ -13,7 +13,7 @@ import pytest
 from agent.config import AgentConfig
 from agent.plugin_manager import build_plugin_manager
 from agent.runtime import Agent
-from tests.conftest import free_port
+from tests.kit.ports import free_port
 
 
 def _agent(tmp_path: Path) -> Agent:

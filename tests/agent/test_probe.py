@@ -5,12 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 import threading
 import tty
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root before tests/
 
 import typer
 from typer.testing import CliRunner

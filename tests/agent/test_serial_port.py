@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "plugins"))  # plugin_testkit
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root before tests/
-
-from plugin_testkit import FakeDevice, wait_for
-
 from agent.probe import SourceCounters
 from agent.serial_port import PortClosed, SerialPort, SerialSourceConfig
+from tests.kit.waiting import wait_for_async
+from tests.plugins.plugin_testkit import FakeDevice
 
 
 @pytest.fixture
@@ -40,13 +35,13 @@ async def test_bytes_pass_both_ways_unchanged(device):
     port = _port(device, SourceCounters())
     payload = bytes(range(256))
     read = asyncio.create_task(port.read(1024))
-    await wait_for(lambda: port.is_open, what="port open")
+    await wait_for_async(lambda: port.is_open, what="port open")
     device.send(payload)
     got = await asyncio.wait_for(read, 5)
     while len(got) < len(payload):
         got += await asyncio.wait_for(port.read(1024), 5)
     assert got == payload
-    await wait_for(lambda: b"HELLO" in device.received(), what="on_open write")
+    await wait_for_async(lambda: b"HELLO" in device.received(), what="on_open write")
     await port.aclose()
 
 
@@ -57,16 +52,16 @@ async def test_port_reopens_after_unplug_and_replug(device):
     opened: list[int] = []
     port = _port(device, counters, opened)
     read = asyncio.create_task(port.read())
-    await wait_for(lambda: port.is_open, what="port open")
+    await wait_for_async(lambda: port.is_open, what="port open")
     device.send(b"one")
     assert await asyncio.wait_for(read, 5) == b"one"
 
     device.unplug()
     read = asyncio.create_task(port.read())
-    await wait_for(lambda: counters.read_errors >= 2, what="loss and failed reopen counted")
+    await wait_for_async(lambda: counters.read_errors >= 2, what="loss and failed reopen counted")
     assert not read.done()
     device.replug()
-    await wait_for(lambda: counters.reopens == 1, what="reopen")
+    await wait_for_async(lambda: counters.reopens == 1, what="reopen")
     device.send(b"two")
     assert await asyncio.wait_for(read, 5) == b"two"
     assert len(opened) == 2
@@ -79,7 +74,7 @@ async def test_missing_device_is_retried_not_fatal(tmp_path):
     counters = SourceCounters()
     port = SerialPort(cfg, counters=counters, reopen_initial_s=0.01)
     read = asyncio.create_task(port.read())
-    await wait_for(lambda: counters.read_errors >= 3, what="three failed opens")
+    await wait_for_async(lambda: counters.read_errors >= 3, what="three failed opens")
     assert "cannot open" in (counters.last_error or "")
     await port.aclose()
     with pytest.raises(PortClosed):

@@ -12,30 +12,20 @@ import pytest
 from agent.sources import Source, SourceConfig
 from agent.supervisor import Supervisor
 from exposure import Reading
+from tests.kit.clock import Clock
 
 T0 = 1_764_410_401_000
 
 
-class FakeClock:
+def sim_clock() -> Clock:
     """Time that moves only when slept; sleeping yields to the loop once and records the delay."""
-
-    def __init__(self) -> None:
-        self.ms = T0
-        self.sleeps: list[float] = []
-
-    def now_ms(self) -> int:
-        return self.ms
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.ms += int(seconds * 1000)
-        await asyncio.sleep(0)
+    return Clock(T0, advance_on_sleep=True)
 
 
 class AlwaysFailing(Source):
     type_name = "always-failing"
 
-    def __init__(self, config: SourceConfig, *, clock: FakeClock) -> None:
+    def __init__(self, config: SourceConfig, *, clock: Clock) -> None:
         super().__init__(config, clock=clock)
         self.closed = 0
 
@@ -52,7 +42,7 @@ class Counting(Source):
 
     type_name = "counting"
 
-    def __init__(self, config: SourceConfig, *, clock: FakeClock, n: int) -> None:
+    def __init__(self, config: SourceConfig, *, clock: Clock, n: int) -> None:
         super().__init__(config, clock=clock)
         self.n = n
 
@@ -67,7 +57,7 @@ class FailsAfterTwo(Source):
 
     type_name = "flaky"
 
-    def __init__(self, config: SourceConfig, *, clock: FakeClock) -> None:
+    def __init__(self, config: SourceConfig, *, clock: Clock) -> None:
         super().__init__(config, clock=clock)
         self.runs = 0
 
@@ -101,7 +91,7 @@ async def _run_until(supervisor: Supervisor, condition: Callable[[], bool], *, t
 
 async def test_failing_source_never_stops_another_from_emitting():
     """A source that raises every time does not keep a healthy one from delivering every reading."""
-    clock = FakeClock()
+    clock = sim_clock()
     bad = AlwaysFailing(_cfg("bad-1"), clock=clock)
     good = Counting(_cfg("good-1"), clock=clock, n=50)
     emitted: list[Reading] = []
@@ -122,7 +112,7 @@ async def test_failing_source_never_stops_another_from_emitting():
 async def test_failing_source_is_restarted_with_backoff_and_its_failures_counted():
     """Each failure is counted with its error; restarts wait 1 s, 2 s, 4 s ... (jittered to [cap/2, cap]),
     capped at the maximum; the device is closed after every failed run."""
-    clock = FakeClock()
+    clock = sim_clock()
     bad = AlwaysFailing(_cfg("bad-1"), clock=clock)
     supervisor = Supervisor([bad], emit=lambda r: asyncio.sleep(0), clock=clock, max_backoff_s=8.0)
     await _run_until(supervisor, lambda: supervisor.health["bad-1"].failures >= 7)
@@ -132,14 +122,14 @@ async def test_failing_source_is_restarted_with_backoff_and_its_failures_counted
     assert health.readings == 0
     assert bad.closed >= health.failures - 1
     caps = [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
-    assert len(clock.sleeps) >= len(caps)
-    for delay, cap in zip(clock.sleeps, caps, strict=False):
+    assert len(clock.slept) >= len(caps)
+    for delay, cap in zip(clock.slept, caps, strict=False):
         assert cap / 2 <= delay <= cap
 
 
 async def test_backoff_starts_over_after_a_source_delivers_again():
     """A source that recovers and delivers readings restarts its backoff from the initial delay."""
-    clock = FakeClock()
+    clock = sim_clock()
     flaky = FailsAfterTwo(_cfg("flaky-1"), clock=clock)
     emitted: list[Reading] = []
 
@@ -150,15 +140,15 @@ async def test_backoff_starts_over_after_a_source_delivers_again():
     await _run_until(supervisor, lambda: supervisor.health["flaky-1"].failures >= 4)
 
     assert supervisor.health["flaky-1"].readings == len(emitted) >= 8
-    assert all(0.5 <= d <= 1.0 for d in clock.sleeps)
+    assert all(0.5 <= d <= 1.0 for d in clock.slept)
 
 
 async def test_source_that_finishes_is_not_restarted():
     """A source whose readings() returns is finished, not failed."""
-    clock = FakeClock()
+    clock = sim_clock()
     done = Counting(_cfg("finite-1"), clock=clock, n=3)
     supervisor = Supervisor([done], emit=lambda r: asyncio.sleep(0), clock=clock)
     await asyncio.wait_for(supervisor.run(), 5)
     assert supervisor.health["finite-1"].state == "finished"
     assert supervisor.health["finite-1"].failures == 0
-    assert clock.sleeps == []
+    assert clock.slept == []

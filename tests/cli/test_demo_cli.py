@@ -11,8 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "integration"))
-from server_process import REPO, free_port, hazmon_env
+import pytest
+
+from tests.kit.ports import free_port
+from tests.kit.server import REPO, hazmon_env
+
+pytestmark = pytest.mark.slow
 
 
 def _demo(data_dir: Path, *extra: str) -> subprocess.Popen[str]:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
-import pytest
 
-sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "integration"))
-from server_process import REPO, ServerProcess, hazmon_env
+from tests.kit.server import REPO, ServerProcess, hazmon_env
 
 
 def _server_cmd(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -19,41 +16,16 @@ def _server_cmd(env: dict[str, str], *args: str, stdin: str | None = None) -> su
                           capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture
-def empty_postgres_db():
-    """A fresh, empty PostgreSQL database of its own (skips locally, fails in CI, when there is none)."""
-    import secrets
-
-    from server_process import root_conftest
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
-    conftest = root_conftest()
-    admin = create_engine(conftest.PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"hazmon_cli_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        conftest.service_missing(f"PostgreSQL ({exc.orig})")
-    yield conftest.PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
-
-
-def test_db_upgrade_creates_the_schema_on_postgresql(empty_postgres_db, tmp_path):
+def test_db_upgrade_creates_the_schema_on_postgresql(empty_postgres, tmp_path):
     """`hazmon server db upgrade` with HAZMON_DATABASE_URL brings an empty PostgreSQL database to the newest
     schema; running it again is harmless; the CLI then works against it."""
     from sqlalchemy import create_engine, inspect
 
-    env = hazmon_env(database_url=empty_postgres_db, data_dir=str(tmp_path))
+    env = hazmon_env(database_url=empty_postgres, data_dir=str(tmp_path))
     done = _server_cmd(env, "db", "upgrade")
     assert done.returncode == 0, done.stderr
     assert "database at the newest schema: postgresql" in done.stdout
-    engine = create_engine(empty_postgres_db)
+    engine = create_engine(empty_postgres)
     try:
         tables = set(inspect(engine).get_table_names())
     finally:
@@ -71,8 +43,9 @@ def test_users_and_tokens_made_on_the_command_line_work_against_the_server(tmp_p
     server = ServerProcess(tmp_path)
     server.start()
     try:
-        admin = server.admin_token()
-        agent = server.agent_token("plant-a", "gw-1")
+        server.cli("user", "add", "admin", "--role", "admin", stdin="correct horse battery\n")
+        admin = server.cli("api-token", "create", "--user", "admin", "--label", "tests").stdout.strip()
+        agent = server.cli("agent-token", "create", "--site", "plant-a", "--agent", "gw-1").stdout.strip()
         assert admin.startswith("hzm_u_") and agent.startswith("hzm_a_")
         me = httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {admin}"}, timeout=10)
         assert me.json() == {"name": "admin", "role": "admin"}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import Mosquitto, Proc, Server, dump_logs, wait_until
+from tests.faults.conftest import Mosquitto, Proc, Server, dump_logs
+from tests.kit.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +22,7 @@ def test_edge_alarm_raised_during_a_broker_outage_reaches_the_server(tmp_path: P
     server = Server(tmp_path, mqtt_url=broker.url)
     server.start()
     procs.append(server)
-    server.cli("agent-token", "create", "--site", "faults", "--agent", "gw-1")
+    server.agent_token("faults", "gw-1")
     broker.stop()  # the uplink is down from the start: the alarm is raised and kept at the edge
     cfg = tmp_path / "agent.toml"
     cfg.write_text(
@@ -36,13 +37,13 @@ def test_edge_alarm_raised_during_a_broker_outage_reaches_the_server(tmp_path: P
     agent.start()
     procs.append(agent)
     try:
-        wait_until(
+        wait_for(
             lambda: "ALARM WARNING h2s-local" in agent.log.read_text(errors="replace"),
             timeout=60,
             what="the local alarm output to fire with the uplink down",
         )
         broker.start()
-        wait_until(
+        wait_for(
             lambda: any(a["origin"] == "edge" for a in server.get("/alerts")),
             timeout=60,  # type: ignore[union-attr,index]
             what="the edge alarm to reach the server",
@@ -59,7 +60,7 @@ def test_edge_alarm_raised_during_a_broker_outage_reaches_the_server(tmp_path: P
             finally:
                 db.close()
 
-        wait_until(store_empty, timeout=30, what="the server's ack to empty the agent's alarm store")
+        wait_for(store_empty, timeout=30, what="the server's ack to empty the agent's alarm store")
     except AssertionError:
         print(dump_logs(tmp_path))
         raise

@@ -18,7 +18,8 @@ import pytest
 
 from exposure import Batch, Reading
 from exposure.batch import encode_batch
-from tests.faults.conftest import AgentProc, Influxd, Mosquitto, Proc, Server, dump_logs, wait_until
+from tests.faults.conftest import AgentProc, Influxd, Mosquitto, Proc, Server, dump_logs
+from tests.kit.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +30,12 @@ def assert_complete(server: Server, agent: AgentProc, *, expected: int, director
     """Wait until the agent has written `expected` readings and its outbox is empty, then: all of them are
     stored, none twice, and the gap ledger is empty."""
     try:
-        wait_until(
+        wait_for(
             lambda: agent.outbox()["written_readings"] >= expected,
             timeout=120,
             what=f"the agent to write its {expected} readings",
         )
-        wait_until(lambda: agent.outbox()["pending_batches"] == 0, timeout=120, what="the outbox to drain")
+        wait_for(lambda: agent.outbox()["pending_batches"] == 0, timeout=120, what="the outbox to drain")
         assert agent.outbox()["written_readings"] == expected
         stored = server.stored(agent.sensors)
         dupes = [k for k, n in Counter(stored).items() if n > 1]
@@ -64,7 +65,7 @@ def mqtt_stack(tmp_path: Path, procs: list[Proc], *, samples: int) -> tuple[Mosq
 
 
 def flowing(server: Server, agent: AgentProc) -> None:
-    wait_until(lambda: len(server.stored(agent.sensors)) > 100, timeout=60, what="readings to flow")
+    wait_for(lambda: len(server.stored(agent.sensors)) > 100, timeout=60, what="readings to flow")
 
 
 def test_broker_outage_loses_and_duplicates_nothing(tmp_path: Path, procs: list[Proc]) -> None:
@@ -83,7 +84,7 @@ def test_server_sigkill_loses_and_duplicates_nothing(tmp_path: Path, procs: list
     _, server, agent = mqtt_stack(tmp_path, procs, samples=300)
     flowing(server, agent)
     server.kill()
-    wait_until(lambda: agent.outbox()["pending_readings"] > 0, timeout=30, what="readings to pile up")
+    wait_for(lambda: agent.outbox()["pending_readings"] > 0, timeout=30, what="readings to pile up")
     server.start()
     assert_complete(server, agent, expected=agent.expected, directory=tmp_path)
 
@@ -96,7 +97,7 @@ def test_http_server_sigkill_loses_and_duplicates_nothing(tmp_path: Path, procs:
     started(procs, agent)
     flowing(server, agent)
     server.kill()
-    wait_until(lambda: agent.outbox()["pending_readings"] > 0, timeout=30, what="readings to pile up")
+    wait_for(lambda: agent.outbox()["pending_readings"] > 0, timeout=30, what="readings to pile up")
     server.start()
     assert_complete(server, agent, expected=agent.expected, directory=tmp_path)
 
@@ -105,7 +106,7 @@ def test_agent_sigkill_mid_batch_loses_and_duplicates_nothing(tmp_path: Path, pr
     """The agent SIGKILLed while sending and restarted: every batch it wrote is stored exactly once, and the
     restarted agent's seqs continue where the killed one stopped."""
     _, server, agent = mqtt_stack(tmp_path, procs, samples=150)
-    wait_until(lambda: agent.outbox()["last_seq"] >= 5, timeout=60, what="batches to be written")
+    wait_for(lambda: agent.outbox()["last_seq"] >= 5, timeout=60, what="batches to be written")
     agent.kill()
     written_before_kill = agent.outbox()["written_readings"]
     agent.start()  # the simulator starts again from its first sample: new readings, new batches
@@ -138,14 +139,14 @@ def test_influxdb_outage_loses_and_duplicates_nothing(tmp_path: Path, procs: lis
     agent = AgentProc(tmp_path, server, uplink="http", samples=300)
     agent.start()
     procs.append(agent)
-    wait_until(lambda: influx.count() > 50, timeout=60, what="points in InfluxDB")
+    wait_for(lambda: influx.count() > 50, timeout=60, what="points in InfluxDB")
     influx.stop()
-    wait_until(lambda: server.health().get("influxdb") == "failing", timeout=30, what="the forwarder to notice")
+    wait_for(lambda: server.health().get("influxdb") == "failing", timeout=30, what="the forwarder to notice")
     before = len(server.stored(agent.sensors))
-    wait_until(lambda: len(server.stored(agent.sensors)) > before, timeout=30, what="ingest to go on")
+    wait_for(lambda: len(server.stored(agent.sensors)) > before, timeout=30, what="ingest to go on")
     influx.start()
     assert_complete(server, agent, expected=agent.expected, directory=tmp_path)
-    wait_until(
+    wait_for(
         lambda: influx.count() == agent.expected, timeout=60, what=f"InfluxDB to hold all {agent.expected} points"
     )
 
@@ -179,7 +180,7 @@ def raw_agent_stack(tmp_path: Path, procs: list[Proc]) -> tuple[Mosquitto, Serve
     started(procs, broker)
     server = Server(tmp_path, mqtt_url=broker.url)
     started(procs, server)
-    server.cli("agent-token", "create", "--site", "faults", "--agent", "raw")
+    server.agent_token("faults", "raw")
     return broker, server
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import service_missing
-from tests.faults.conftest import AgentProc, Mosquitto, Proc, Server, dump_logs, make_certificates, wait_until
+from tests.faults.conftest import AgentProc, Mosquitto, Proc, Server, dump_logs, make_certificates
 from tests.faults.test_faults import assert_complete, flowing, started
+from tests.kit.require import service_missing
+from tests.kit.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -75,8 +76,8 @@ def test_a_wrong_password_delivers_nothing_and_keeps_everything(tmp_path: Path, 
         mqtt_extra='username = "gw-1"\npassword = "wrong"\n',
     )
     started(procs, agent)
-    wait_until(lambda: agent.outbox()["written_readings"] >= agent.expected, timeout=60, what="the readings")
-    wait_until(
+    wait_for(lambda: agent.outbox()["written_readings"] >= agent.expected, timeout=60, what="the readings")
+    wait_for(
         lambda: agent.log.read_text(errors="replace").count("reconnecting in") >= 2,
         timeout=60,
         what="the agent to retry",

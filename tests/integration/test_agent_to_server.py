@@ -4,20 +4,17 @@ sensors produce is stored exactly once, even when the server is killed with SIGK
 from __future__ import annotations
 
 import asyncio
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(1, str(Path(__file__).parent))
-from server_process import ServerProcess
 
 from agent.config import parse_config
 from agent.plugin_manager import build_plugin_manager
 from agent.runtime import Agent
 from exposure import Reading
+from tests.kit.server import ServerProcess
+from tests.kit.waiting import wait_for_async
 
 SENSORS = {"press-2-noise": "noise", "grinding-dust": "dust", "tank-3-gas": "gas"}
 
@@ -60,14 +57,6 @@ def _agent(server: ServerProcess, tmp_path: Path, *, samples: int) -> tuple[Agen
     return agent, produced
 
 
-async def _until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)  # polling interval of a condition with a deadline
-
-
 def _sources_finished(agent: Agent) -> bool:
     return all(h.state == "finished" for h in agent.supervisor.health.values())
 
@@ -96,7 +85,7 @@ async def test_every_produced_reading_is_stored_exactly_once(server, tmp_path):
     admin = await asyncio.to_thread(server.admin_token)
     task = asyncio.create_task(agent.run())
     try:
-        await _until(lambda: _sources_finished(agent), timeout=30, what="the simulated sources to finish")
+        await wait_for_async(lambda: _sources_finished(agent), timeout=30, what="the simulated sources to finish")
         assert await agent.drain(timeout_s=30), "the outbox did not empty"
     finally:
         await _stop(agent, task)
@@ -119,14 +108,14 @@ async def test_agent_catches_up_after_the_server_is_killed_mid_stream(server, tm
     admin = await asyncio.to_thread(server.admin_token)
     task = asyncio.create_task(agent.run())
     try:
-        await _until(lambda: agent.outbox.stats().acked_seq >= 3, timeout=30, what="the first acks")
+        await wait_for_async(lambda: agent.outbox.stats().acked_seq >= 3, timeout=30, what="the first acks")
         await asyncio.to_thread(server.kill)
         killed_at_read = agent.readings_read
-        await _until(lambda: agent.readings_read >= killed_at_read + 30 and agent.outbox.stats().batches > 0,
+        await wait_for_async(lambda: agent.readings_read >= killed_at_read + 30 and agent.outbox.stats().batches > 0,
                      timeout=30, what="readings piling up in the outbox while the server is down")
         assert not _sources_finished(agent), "the sources finished before the restart: raise `samples`"
         await asyncio.to_thread(server.start)
-        await _until(lambda: _sources_finished(agent), timeout=60, what="the simulated sources to finish")
+        await wait_for_async(lambda: _sources_finished(agent), timeout=60, what="the simulated sources to finish")
         assert await agent.drain(timeout_s=60), "the outbox did not empty after the restart"
         stats = agent.outbox.stats()
     finally:

@@ -1,5 +1,5 @@
-"""Shared helpers for the plugin tests: a fixed clock, pseudo-terminal serial devices, polling with a
-deadline, and the golden case runner for the serial plugins.
+"""Shared helpers for the plugin tests: a fixed clock, pseudo-terminal serial devices and the golden case runner
+for the serial plugins.
 
 Golden case folders `tests/plugins/<plugin>/cases/<behaviour>/` hold:
 - `input.hex` (bytes as hex; whitespace and `#` comments ignored) or `input.txt` (text, sent as is);
@@ -17,32 +17,19 @@ import contextlib
 import json
 import os
 import re
-import socket
-import time
 import tomllib
 import tty
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from tests.kit.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXED_TS = 1_764_410_401_000
 
 
-class FixedClock:
-    """now_ms() is constant; sleep() yields to the loop for a moment, so polled loops advance quickly."""
-
-    def __init__(self, now_ms: int = FIXED_TS) -> None:
-        self.now = now_ms
-        self.slept: list[float] = []
-
-    def now_ms(self) -> int:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        await asyncio.sleep(0.01)
+def fixed_clock() -> Clock:
+    """now_ms() stays at FIXED_TS; sleep() yields to the loop for a moment, so polled loops advance quickly."""
+    return Clock(FIXED_TS, yield_s=0.01)
 
 
 class FakeDevice:
@@ -95,21 +82,6 @@ class FakeDevice:
             self.unplug()
 
 
-async def wait_for(condition: Callable[[], bool], *, timeout: float = 5.0, what: str = "condition") -> None:
-    """Poll `condition` until it holds, or fail after `timeout` seconds. No fixed sleeps."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def case_dirs(plugin: str) -> list[Path]:
     base = Path(__file__).parent / plugin / "cases"
     return sorted(p for p in base.iterdir() if p.is_dir())
@@ -134,7 +106,7 @@ def build_source(plugin: str, source_cls: type, case: Path):
         # a config.toml with its own `type` is a whole source table; otherwise it overrides the sample's options
         table = given if "type" in given else {**table, **given}
     cfg = source_cls.config_model.model_validate(table)
-    return source_cls(cfg, clock=FixedClock())
+    return source_cls(cfg, clock=fixed_clock())
 
 
 def expected(case: Path) -> tuple[list[dict], dict]:

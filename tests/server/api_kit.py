@@ -1,33 +1,30 @@
-"""Helpers for the server API tests: tokens made through server.accounts.service, batches as the agent sends them."""
+"""Helpers for the server API tests: tokens made through the server's account functions, batches as the agent
+sends them."""
 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from fastapi import FastAPI
 
-from server.accounts.service import add_user, create_api_token
-from server.ingest.agents import create_agent_token
+from tests.kit.server import PASSWORD, add_user, create_agent_token, create_api_token, session, wall_ms
 
 SITE, AGENT = "plant-a", "gw-1"
-PASSWORD = "correct horse battery"
+now_ms = wall_ms
 
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+__all__ = ["AGENT", "PASSWORD", "SITE", "agent_token", "batch", "bearer", "now_ms", "reading", "user_token"]
 
 
 def agent_token(app: FastAPI, site: str = SITE, agent: str = AGENT) -> str:
-    with app.state.services.sessions() as session, session.begin():
-        return create_agent_token(session, site=site, agent=agent, now_ms=now_ms(), actor="tests")
+    with session(app) as s, s.begin():
+        return create_agent_token(s, site=site, agent=agent, now_ms=now_ms(), actor="tests")
 
 
 def user_token(app: FastAPI, name: str, role: str) -> str:
-    with app.state.services.sessions() as session, session.begin():
-        add_user(session, name=name, role=role, password=PASSWORD, now_ms=now_ms(), actor="tests")
-        return create_api_token(session, user_name=name, label="tests", now_ms=now_ms(), actor="tests")
+    with session(app) as s, s.begin():
+        add_user(s, name=name, role=role, password=PASSWORD, now_ms=now_ms(), actor="tests")
+        return create_api_token(s, user_name=name, label="tests", now_ms=now_ms(), actor="tests")
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -4,7 +4,8 @@ login through a session cookie, and a public page that holds no data. On SQLite 
 from __future__ import annotations
 
 import pytest
-from api_kit import PASSWORD, batch, bearer, now_ms, reading, user_token
+
+from tests.server.api_kit import PASSWORD, batch, bearer, now_ms, reading, user_token
 
 PUBLIC = {"/api/v1/health", "/api/v1/auth/login"}
 LIVE_DATA = ["/api/v1/sensors", "/api/v1/readings?sensor=tank-3-gas", "/api/v1/alerts", "/api/v1/status"]

@@ -3,7 +3,7 @@ watermark; a bad batch stores nothing. Every test runs on SQLite and on PostgreS
 
 from __future__ import annotations
 
-from api_kit import AGENT, SITE, agent_token, batch, bearer, now_ms, reading, user_token
+from tests.server.api_kit import AGENT, SITE, agent_token, batch, bearer, now_ms, reading, user_token
 
 
 def _stored(client, headers, sensor: str) -> list[dict]:

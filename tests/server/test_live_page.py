@@ -4,8 +4,6 @@ server process over loopback."""
 from __future__ import annotations
 
 import json
-import shutil
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,30 +11,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "integration"))
-from server_process import ServerProcess, service_missing
+from tests.kit.browser import chromium
+from tests.kit.server import ServerProcess
 
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        service_missing("chromium")
-    return str(path)
-
-
-@pytest.fixture
-def browser(chromium: str):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        service_missing("the playwright Python package (test extra)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for the module; each test's new_page() opens a browser context of its own."""
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture
@@ -59,7 +44,7 @@ def _post_h2s(server: ServerProcess, token: str, values: list[float]) -> None:
 
 def test_logged_in_page_shows_the_sensor_and_the_open_alert(server, browser):
     """After signing in, the sensor row (in alert) and the open h2s alert appear within seconds."""
-    server.cli("user", "add", "chief", "--role", "safety_manager", stdin=PASSWORD + "\n")
+    server.add_user("chief", "safety_manager", PASSWORD)
     _post_h2s(server, server.agent_token("plant-a", "gw-1"), [4.0, 14.5])
 
     page = browser.new_page()
@@ -83,7 +68,7 @@ def test_logged_in_page_shows_the_sensor_and_the_open_alert(server, browser):
 
 def test_wrong_password_keeps_the_page_on_the_login_form(server, browser):
     """A wrong password shows an error and no data."""
-    server.cli("user", "add", "chief", "--role", "safety_manager", stdin=PASSWORD + "\n")
+    server.add_user("chief", "safety_manager", PASSWORD)
     page = browser.new_page()
     page.goto(server.url + "/")
     page.wait_for_selector("#login:not([hidden])", timeout=5000)

@@ -10,9 +10,9 @@ from server.db.base import Base
 from server.db.session import upgrade
 
 
-def test_migrations_create_every_table_column_and_index_the_models_declare(database_url: str) -> None:
+def test_migrations_create_every_table_column_and_index_the_models_declare(empty_database_url: str) -> None:
     """After `upgrade heads`, autogenerate finds nothing to add or remove (type spellings aside)."""
-    engine = create_engine(database_url)
+    engine = create_engine(empty_database_url)
     try:
         upgrade(engine)
         with engine.connect() as conn:

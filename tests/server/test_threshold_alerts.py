@@ -7,10 +7,10 @@ rules file so these tests pin the rule semantics, not the content of the built-i
 from __future__ import annotations
 
 import pytest
-from api_kit import batch, now_ms, reading
 
 from server.app import create_app
 from server.settings import Settings
+from tests.server.api_kit import batch, now_ms, reading
 
 RULES = """\
 [[rules]]
@@ -139,8 +139,9 @@ def test_readings_within_one_batch_are_evaluated_in_time_order(client, agent_hea
 
 def test_built_in_rules_alert_on_h2s_at_10_ppm(tmp_path, database_url):
     """With no rules file, the built-in rules open a warning for H2S at or above 10 ppm, and none below."""
-    from api_kit import agent_token, bearer, user_token
     from fastapi.testclient import TestClient
+
+    from tests.server.api_kit import agent_token, bearer, user_token
 
     app = create_app(Settings(data_dir=tmp_path, database_url=database_url), migrate=True)
     with TestClient(app) as client:

@@ -10,11 +10,13 @@ import warnings
 from pathlib import Path
 
 import pytest
-from plugin_testkit import FIXED_TS, FixedClock, free_port, wait_for
 from pydantic import ValidationError
 
 from plugins.modbus.decode import DecodeError, crc16_modbus, decode_registers
 from plugins.modbus.source import ModbusConfig, ModbusSource
+from tests.kit.ports import free_port
+from tests.kit.waiting import wait_for_async
+from tests.plugins.plugin_testkit import FIXED_TS, fixed_clock
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -49,7 +51,7 @@ class Server:
             )
             self.server = ModbusTcpServer(ctx, framer=FramerType.SOCKET, address=("127.0.0.1", self.port))
         self.task = asyncio.create_task(self.server.serve_forever())
-        await wait_for(lambda: self.server is not None and self.server.is_active(), what="modbus server")
+        await wait_for_async(lambda: self.server is not None and self.server.is_active(), what="modbus server")
 
     async def stop(self) -> None:
         assert self.server is not None and self.task is not None
@@ -62,7 +64,7 @@ class Server:
 def _source(port: int, **options) -> ModbusSource:
     table = {"name": "m1", "transport": "tcp", "host": "127.0.0.1", "tcp_port": port, "timeout_s": 0.3, **options}
     table.setdefault("retries", 0)
-    return ModbusSource(ModbusConfig.model_validate(table), clock=FixedClock())
+    return ModbusSource(ModbusConfig.model_validate(table), clock=fixed_clock())
 
 
 @pytest.mark.parametrize(
@@ -157,7 +159,7 @@ async def test_devices_on_one_bus_share_a_client_and_never_overlap():
     noise = _source(port, preset="noise_rs485", unit_id=1)
     dust = ModbusSource(
         ModbusConfig(name="m2", transport="tcp", host="127.0.0.1", tcp_port=port, unit_id=2, preset="dust_rs485"),
-        clock=FixedClock(),
+        clock=fixed_clock(),
     )
     in_flight = 0
     overlap = False

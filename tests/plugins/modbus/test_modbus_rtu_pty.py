@@ -16,10 +16,11 @@ import warnings
 from collections.abc import AsyncIterator
 
 import pytest
-from plugin_testkit import FIXED_TS, FixedClock, wait_for
 
 from plugins.modbus.decode import crc16_modbus
 from plugins.modbus.source import ModbusConfig, ModbusSource
+from tests.kit.waiting import wait_for_async
+from tests.plugins.plugin_testkit import FIXED_TS, fixed_clock
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -87,7 +88,7 @@ async def rtu_line() -> AsyncIterator[PtyBridge]:
         )
         server = ModbusSerialServer(ctx, framer=FramerType.RTU, port=bridge.path_a, baudrate=9600)
     task = asyncio.create_task(server.serve_forever())
-    await wait_for(lambda: server.is_active() or task.done(), what="RTU server on the pty")
+    await wait_for_async(lambda: server.is_active() or task.done(), what="RTU server on the pty")
     assert not task.done(), "the pymodbus serial server could not open the pty"
     yield bridge
     await server.shutdown()
@@ -101,7 +102,7 @@ def _source(port: str, name: str, unit_id: int, preset: str) -> ModbusSource:
     config = ModbusConfig(
         name=name, transport="rtu", port=port, baudrate=9600, unit_id=unit_id, preset=preset, timeout_s=1.0, retries=1
     )
-    return ModbusSource(config, clock=FixedClock())
+    return ModbusSource(config, clock=fixed_clock())
 
 
 def _frames(stream: bytes, sizes) -> list[bytes]:

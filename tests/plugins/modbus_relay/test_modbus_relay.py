@@ -7,13 +7,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from plugin_testkit import free_port
 from pymodbus.client import ModbusTcpClient
 from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
 from pymodbus.server import ModbusTcpServer
 
 from agent.alarms.outputs import AlarmSignal
 from plugins.modbus_relay import ModbusCoilConfig, ModbusCoilOutput
+from tests.kit.ports import free_port
 
 FOLDER = Path(__file__).resolve().parents[3] / "plugins" / "modbus_relay"
 

@@ -12,9 +12,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from plugin_testkit import build_source, case_dirs
 
 from plugins.mqtt_input.source import MqttInputSource
+from tests.plugins.plugin_testkit import build_source, case_dirs
 
 CASES = case_dirs("mqtt_input")
 

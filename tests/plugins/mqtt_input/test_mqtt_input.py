@@ -11,7 +11,6 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
-from plugin_testkit import FIXED_TS, FixedClock, stop, wait_for
 from pydantic import ValidationError
 
 from plugins.mqtt_input.decode import (
@@ -24,7 +23,9 @@ from plugins.mqtt_input.decode import (
 )
 from plugins.mqtt_input.paths import PathNotFound, PathSyntaxError, parse_path
 from plugins.mqtt_input.source import MqttInputConfig, MqttInputSource
-from tests.conftest import service_missing
+from tests.kit.require import service_missing
+from tests.kit.waiting import wait_for_async
+from tests.plugins.plugin_testkit import FIXED_TS, fixed_clock, stop
 
 SDS011 = (
     b'{"Time":"2023-05-21T01:06:38","BME280":{"Temperature":20.5,"Humidity":53.1,"DewPoint":10.6,'
@@ -232,7 +233,7 @@ def test_oversized_payload_is_not_parsed():
 def _source(port: int, device: str, **options) -> MqttInputSource:
     options.setdefault("url", f"mqtt://127.0.0.1:{port}")
     table = _table(topics=[f"tele/{device}/SENSOR"], **options)
-    return MqttInputSource(MqttInputConfig.model_validate(table), clock=FixedClock())
+    return MqttInputSource(MqttInputConfig.model_validate(table), clock=fixed_clock())
 
 
 async def _publish(port: int, topic: str, *payloads: bytes, **client_options) -> None:
@@ -250,7 +251,7 @@ def _started(source: MqttInputSource):
 async def _subscribed(source: MqttInputSource):
     """Start the stream and wait until the source is subscribed."""
     stream, task = _started(source)
-    await wait_for(lambda: source.connected or task.done(), timeout=TIMEOUT, what="subscription")
+    await wait_for_async(lambda: source.connected or task.done(), timeout=TIMEOUT, what="subscription")
     return stream, task
 
 
@@ -293,7 +294,7 @@ async def test_retained_message_is_not_stamped_with_the_receive_time(mosquitto):
         await client.publish("tele/e2e_retained/SENSOR", SDS011, qos=1, retain=True)
     source = _source(port, "e2e_retained")
     stream, task = await _subscribed(source)
-    await wait_for(lambda: source.counters.frames_bad["retained"] == 1, timeout=TIMEOUT, what="retained count")
+    await wait_for_async(lambda: source.counters.frames_bad["retained"] == 1, timeout=TIMEOUT, what="retained count")
     await _publish(port, "tele/e2e_retained/SENSOR", b'{"MHZ19B":{"Model":"B","CarbonDioxide":424}}')
     reading = await asyncio.wait_for(task, TIMEOUT)
     assert (reading.quantity, reading.value) == ("co2", 424.0)
@@ -310,11 +311,11 @@ async def test_source_reconnects_when_the_broker_restarts(broker_factory):
     source = _source(broker.port, "e2e_restart")
     stream, task = await _subscribed(source)
     broker.stop()
-    await wait_for(lambda: source.counters.read_errors >= 2, timeout=TIMEOUT, what="failed reconnects")
+    await wait_for_async(lambda: source.counters.read_errors >= 2, timeout=TIMEOUT, what="failed reconnects")
     assert not source.connected
     assert not task.done()
     broker.start()
-    await wait_for(lambda: source.connected, timeout=10, what="reconnection")
+    await wait_for_async(lambda: source.connected, timeout=10, what="reconnection")
     assert source.counters.reopens == 1
     assert source.clock.slept  # type: ignore[attr-defined]  # waited between attempts (backoff)
     await _publish(broker.port, "tele/e2e_restart/SENSOR", SDS011)
@@ -335,7 +336,7 @@ async def test_credentials_are_sent_and_a_refusal_is_retried(broker_factory, tmp
 
     refused = _source(broker.port, "e2e_auth", username="agent", password="wrong")
     refused_stream, refused_task = _started(refused)
-    await wait_for(lambda: refused.counters.read_errors >= 2, timeout=TIMEOUT, what="refused connects")
+    await wait_for_async(lambda: refused.counters.read_errors >= 2, timeout=TIMEOUT, what="refused connects")
     assert not refused.connected
     await stop(refused_task, refused_stream, refused)
 
@@ -375,7 +376,7 @@ async def test_tls_with_the_site_ca(broker_factory, tmp_path):
 
     untrusted = _source(broker.port, "e2e_tls", url=url)
     untrusted_stream, untrusted_task = _started(untrusted)
-    await wait_for(lambda: untrusted.counters.read_errors >= 1, timeout=TIMEOUT, what="refused certificate")
+    await wait_for_async(lambda: untrusted.counters.read_errors >= 1, timeout=TIMEOUT, what="refused certificate")
     assert not untrusted.connected
     await stop(untrusted_task, untrusted_stream, untrusted)
 

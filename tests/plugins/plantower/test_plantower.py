@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from plugin_testkit import FakeDevice, FixedClock, case_dirs, run_case, stop, wait_for
 
 from agent.framing import FrameError
 from plugins.plantower import frames
 from plugins.plantower.source import PlantowerConfig, PlantowerSource
+from tests.kit.waiting import wait_for_async
+from tests.plugins.plugin_testkit import FakeDevice, case_dirs, fixed_clock, run_case, stop
 
 GOOD = bytes.fromhex("424d001c0005000d00160005000d001602fd00fc001d000f00060006970003c5")
 
@@ -52,7 +53,7 @@ def test_pms5003t_temperature_is_signed():
 
 def _source(device: FakeDevice, **options) -> PlantowerSource:
     cfg = PlantowerConfig(name="dust-1", port=device.path, **options)
-    return PlantowerSource(cfg, clock=FixedClock())
+    return PlantowerSource(cfg, clock=fixed_clock())
 
 
 async def test_active_mode_reads_frames_from_the_port(fake_device):
@@ -60,7 +61,7 @@ async def test_active_mode_reads_frames_from_the_port(fake_device):
     source = _source(fake_device, mode="active")
     stream = source.readings()
     first = asyncio.create_task(anext(stream))
-    await wait_for(lambda: fake_device.received() == frames.CMD_ACTIVE_MODE or first.done(), what="active cmd")
+    await wait_for_async(lambda: fake_device.received() == frames.CMD_ACTIVE_MODE or first.done(), what="active cmd")
     fake_device.send(b"\x00\x01" + GOOD)
     reading = await asyncio.wait_for(first, 5)
     assert (reading.quantity, reading.value, reading.unit) == ("pm1", 5.0, "ug/m3")
@@ -80,7 +81,7 @@ async def test_passive_mode_asks_and_decodes_the_answer(fake_device):
         sent.extend(fake_device.received())
         return frames.CMD_READ in sent
 
-    await wait_for(asked, what="read command")
+    await wait_for_async(asked, what="read command")
     assert sent.startswith(frames.CMD_PASSIVE_MODE)
     fake_device.send(GOOD)
     reading = await asyncio.wait_for(first, 5)
@@ -94,7 +95,7 @@ async def test_passive_mode_without_answer_is_a_gap(fake_device):
     source = _source(fake_device, mode="passive", interval_s=0.01, response_timeout_s=0.05)
     stream = source.readings()
     task = asyncio.create_task(anext(stream))
-    await wait_for(lambda: source.counters.read_errors >= 2, what="two timeouts")
+    await wait_for_async(lambda: source.counters.read_errors >= 2, what="two timeouts")
     assert not task.done()
     assert "no answer" in (source.counters.last_error or "")
     await stop(task, stream, source)

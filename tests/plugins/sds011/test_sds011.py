@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from plugin_testkit import FixedClock, case_dirs, run_case, stop, wait_for
 
 from plugins.sds011 import frames
 from plugins.sds011.source import Sds011Config, Sds011Source
+from tests.kit.waiting import wait_for_async
+from tests.plugins.plugin_testkit import case_dirs, fixed_clock, run_case, stop
 
 DATASHEET_FRAME = bytes.fromhex("aac0d4043a0aa1601dab")
 A160 = 0xA160
@@ -55,7 +56,7 @@ def test_working_period_out_of_range_is_refused():
 async def test_query_mode_over_the_port(fake_device):
     """Query mode sets the reporting mode once, sends a query per poll, and decodes the data frame answer."""
     cfg = Sds011Config(name="dust", port=fake_device.path, interval_s=0.01)
-    source = Sds011Source(cfg, clock=FixedClock())
+    source = Sds011Source(cfg, clock=fixed_clock())
     stream = source.readings()
     task = asyncio.create_task(anext(stream))
     sent = bytearray()
@@ -64,7 +65,7 @@ async def test_query_mode_over_the_port(fake_device):
         sent.extend(fake_device.received())
         return frames.query_data() in sent
 
-    await wait_for(asked, what="query command")
+    await wait_for_async(asked, what="query command")
     assert sent.startswith(frames.set_reporting_mode("query"))
     fake_device.send(bytes.fromhex("aac5020101 00ffff 02ab".replace(" ", "")) + DATASHEET_FRAME)
     reading = await asyncio.wait_for(task, 5)
@@ -76,7 +77,7 @@ async def test_query_mode_over_the_port(fake_device):
 async def test_sleep_between_polls_wakes_reads_and_sleeps(fake_device):
     """With duty sleep_between_polls each poll sends work, waits the warm-up, queries, then sends sleep."""
     cfg = Sds011Config(name="dust", port=fake_device.path, duty="sleep_between_polls", wake_warmup_s=30)
-    clock = FixedClock()
+    clock = fixed_clock()
     source = Sds011Source(cfg, clock=clock)
     stream = source.readings()
     task = asyncio.create_task(anext(stream))
@@ -86,10 +87,10 @@ async def test_sleep_between_polls_wakes_reads_and_sleeps(fake_device):
         sent.extend(fake_device.received())
         return frames.query_data() in sent
 
-    await wait_for(asked, what="query after wake")
+    await wait_for_async(asked, what="query after wake")
     assert sent.index(frames.set_work()) < sent.index(frames.query_data())
     assert 30 in clock.slept
     fake_device.send(DATASHEET_FRAME)
     assert (await asyncio.wait_for(task, 5)).value == 123.6
-    await wait_for(lambda: frames.set_sleep() in sent + fake_device.received(), what="sleep command")
+    await wait_for_async(lambda: frames.set_sleep() in sent + fake_device.received(), what="sleep command")
     await stop(task, stream, source)

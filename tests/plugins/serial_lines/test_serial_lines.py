@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from plugin_testkit import FixedClock, case_dirs, run_case, stop, wait_for
 from pydantic import ValidationError
 
 from plugins.serial_lines.source import SerialLinesConfig, SerialLinesSource
+from tests.kit.waiting import wait_for_async
+from tests.plugins.plugin_testkit import case_dirs, fixed_clock, run_case, stop
 
 BASE = {"name": "meter", "port": "/dev/null"}
 
@@ -45,7 +46,7 @@ def test_user_options_override_the_preset():
 
 def test_endless_line_is_dropped_and_counted():
     """A stream with no line end (wrong baud rate, binary device) is dropped past 4096 bytes and counted."""
-    source = SerialLinesSource(SerialLinesConfig(**BASE, preset="dba_line"), clock=FixedClock())
+    source = SerialLinesSource(SerialLinesConfig(**BASE, preset="dba_line"), clock=fixed_clock())
     assert source.feed(b"x" * 5000) == []
     assert source.counters.frames_bad["line_too_long"] == 1
     assert [r.value for r in source.feed(b"\n70.5 dBA\n")] == [70.5]
@@ -54,7 +55,7 @@ def test_endless_line_is_dropped_and_counted():
 async def test_query_meter_over_the_port(fake_device):
     """With a command, the source asks every interval_s and parses the answer line (XL2 preset)."""
     cfg = SerialLinesConfig(name="xl2", port=fake_device.path, preset="nti_xl2_laeq", interval_s=0.01)
-    source = SerialLinesSource(cfg, clock=FixedClock())
+    source = SerialLinesSource(cfg, clock=fixed_clock())
     stream = source.readings()
     task = asyncio.create_task(anext(stream))
     sent = bytearray()
@@ -63,7 +64,7 @@ async def test_query_meter_over_the_port(fake_device):
         sent.extend(fake_device.received())
         return b"MEAS:SLM:123? LAEQ\n" in sent
 
-    await wait_for(asked, what="the query")
+    await wait_for_async(asked, what="the query")
     fake_device.send(b"53.8 dB, OK\r\n")
     reading = await asyncio.wait_for(task, 5)
     assert (reading.quantity, reading.value, reading.unit) == ("laeq", 53.8, "dB(A)")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from plugin_testkit import FixedClock, case_dirs, run_case, stop, wait_for
 from pydantic import ValidationError
 
 from plugins.winsen import frames
 from plugins.winsen.source import WinsenConfig, WinsenSource
+from tests.kit.waiting import wait_for_async
+from tests.plugins.plugin_testkit import case_dirs, fixed_clock, run_case, stop
 
 
 @pytest.mark.parametrize("case", case_dirs("winsen"), ids=lambda p: p.name)
@@ -52,7 +53,7 @@ def test_mhz19_has_no_initiative_mode():
 async def test_qa_mode_over_the_port(fake_device):
     """QA mode sets the ZE07 to question-answer after opening, sends the read command, decodes the answer."""
     cfg = WinsenConfig(name="co-1", port=fake_device.path, model="ze07", interval_s=0.01, decimals=1)
-    source = WinsenSource(cfg, clock=FixedClock())
+    source = WinsenSource(cfg, clock=fixed_clock())
     stream = source.readings()
     task = asyncio.create_task(anext(stream))
     sent = bytearray()
@@ -61,7 +62,7 @@ async def test_qa_mode_over_the_port(fake_device):
         sent.extend(fake_device.received())
         return frames.CMD_READ in sent
 
-    await wait_for(asked, what="read command")
+    await wait_for_async(asked, what="read command")
     assert sent.startswith(frames.MODE_COMMANDS["ze07"]["qa"])
     answer = bytearray.fromhex("ff860025000000 0000".replace(" ", ""))
     answer[8] = frames.checksum(answer)

@@ -1,6 +1,6 @@
 """A running server for alert tests: the real app on a real database, users and an agent token, a controlled
 clock, and readings fed through POST /api/v1/ingest (the real path). Shared by the alerts, notify and emergency
-tests (their conftest puts this folder on sys.path)."""
+tests (and the agent's edge-alarm test)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from server.accounts.service import add_user, create_api_token
-from server.app import create_app
-from server.ingest.agents import create_agent_token
-from server.settings import Settings
+from tests.kit import server_internals
+from tests.kit.clock import T0, Clock
+from tests.kit.server import add_users, build_app, create_agent_token, create_api_token, session
 
-T0 = 1_764_410_400_000  # 2025-11-29 10:00:00 UTC
-
-
-@dataclass
-class Clock:
-    now: int = T0
-
-    def __call__(self) -> int:
-        return self.now
+__all__ = ["T0", "Clock", "Server", "running_server"]
 
 
 @dataclass
@@ -47,7 +38,7 @@ class Server:
         return self.client.app
 
     def session(self):  # type: ignore[no-untyped-def]
-        return self.app.state.services.sessions()
+        return session(self.app)
 
     def ingest(self, readings: list[dict[str, Any]]) -> dict[str, Any]:
         self.seq += 1
@@ -86,18 +77,19 @@ class Server:
 
     def run_due(self) -> Any:
         with self.session() as s:
-            return self.app.state.services.notifier.run_due(s, self.clock.now)
+            return server_internals.notifier(self.app).run_due(s, self.clock.now)
 
 
 @contextmanager
 def running_server(tmp_path: Path, database_url: str, **settings: Any) -> Iterator[Server]:
     clock = Clock()
-    app = create_app(Settings(data_dir=tmp_path, database_url=database_url, **settings), clock=clock, migrate=True)
+    app = build_app(tmp_path, database_url, clock=clock, **settings)
+    server_internals.hold_notification_worker(app)  # the tests deliver with run_due(), tick by tick
     with TestClient(app) as client:
-        with app.state.services.sessions() as s:
-            for name, role in (("maria", "safety_manager"), ("ivan", "auditor"), ("w-001", "worker")):
-                add_user(s, name=name, role=role, password="correct-horse", now_ms=clock.now,
-                         replace_password=True)  # a second start on the same database keeps the users
+        with session(app) as s:
+            # replace_password: a second start on the same database keeps the users
+            add_users(s, {"maria": "safety_manager", "ivan": "auditor", "w-001": "worker"}, password="correct-horse",
+                      now_ms=clock.now, replace_password=True, actor="cli")
             manager = create_api_token(s, user_name="maria", label="t", now_ms=clock.now)
             viewer = create_api_token(s, user_name="ivan", label="t", now_ms=clock.now)
             worker = create_api_token(s, user_name="w-001", label="t", now_ms=clock.now)

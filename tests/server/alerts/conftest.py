@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from alert_kit import Server, running_server
+from tests.server.alerts.alert_kit import Server, running_server
 
 
 @pytest.fixture

@@ -5,49 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiomqtt
 import pytest
-from alert_kit import T0, running_server
 
-from tests.conftest import free_port, service_missing
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _wait(predicate, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+from tests.kit.mosquitto import Mosquitto
+from tests.kit.waiting import wait_for
+from tests.server.alerts.alert_kit import T0, running_server
 
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[str]:
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(binary).exists():
-        service_missing("mosquitto (apt-get install mosquitto)")
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
-    with (tmp_path / "mosquitto.log").open("wb") as log:
-        proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    mosquitto = Mosquitto(tmp_path / "mosquitto")
+    mosquitto.start()
     try:
-        _wait(lambda: _port_open(port), "mosquitto to listen")
-        yield f"mqtt://127.0.0.1:{port}"
+        yield mosquitto.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        mosquitto.stop()
 
 
 async def _publish(url: str, seq: int, value: float) -> int:
@@ -69,7 +45,8 @@ def test_rules_put_through_the_api_apply_to_mqtt_batches(tmp_path: Path, databas
     """5 ppm of H2S opens nothing under the built-in rule (10 ppm); after PUT /rules sets 3 ppm, the next batch
     ingested through MQTT opens an alert of the new rule."""
     with running_server(tmp_path, database_url, mqtt_url=broker) as server:
-        _wait(lambda: server.app.state.services.mqtt.connected.is_set(), "the MQTT ingest to subscribe")
+        wait_for(lambda: server.app.state.services.mqtt.connected.is_set(), timeout=20,
+                 what="the MQTT ingest to subscribe")
         assert asyncio.run(_publish(broker, 1, 5.0)) == 1
         assert server.alerts() == []
         r = server.client.put("/api/v1/rules", headers={"Authorization": f"Bearer {server.manager}",

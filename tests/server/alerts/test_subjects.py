@@ -4,10 +4,10 @@ PostgreSQL. Numbers are computed by hand in the docstrings and comments."""
 from __future__ import annotations
 
 import pytest
-from alert_kit import T0
 from sqlalchemy import select
 
 from server.series.models import Sensor
+from tests.server.alerts.alert_kit import T0
 
 HOUR = 3_600_000
 

@@ -6,12 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from alert_kit import running_server
 from sqlalchemy import select
 
 from server.emergency.muster import muster_signature
 from server.emergency.plans import PlanError, load_plans
 from server.notify.models import NotificationJob
+from tests.kit.waiting import wait_for
+from tests.server.alerts.alert_kit import running_server
 
 REPO = Path(__file__).resolve().parents[3]
 SECRET = "s3cret-webhook-key-0123456789"
@@ -60,6 +61,7 @@ def test_second_level_h2s_alarm_starts_the_plan_once(tmp_path, database_url, set
         assert detail["muster_count"] == {"expected": 2, "safe": 0, "missing": 2}
         assert [e["kind"] for e in detail["timeline"]] == ["opened", "notified", "trigger"]
         server.run_due()
+        wait_for(lambda: len(webhook.requests) >= 2, timeout=10, what="the team and the person's webhooks")
         team, person = sorted(webhook.payloads(), key=lambda p: "title" in p)  # signed webhook, apprise json://
         assert team["kind"] == "incident" and team["incident"]["plan"] == "toxic-release"
         assert person["title"].startswith("[EMERGENCY] Leave") and "/muster/" in person["message"]
@@ -117,6 +119,7 @@ def test_a_drill_is_marked_as_a_drill_everywhere(tmp_path, database_url, setup, 
         assert out["drill"] is True and out["muster_count"]["expected"] == 2
         assert all(e["text"].startswith("[DRILL]") for e in out["timeline"])
         server.run_due()
+        wait_for(lambda: len(webhook.requests) >= 2, timeout=10, what="the team and the person's webhooks")
         team, person = sorted(webhook.payloads(), key=lambda p: "title" in p)
         assert team["drill"] is True and team["subject"].startswith("[DRILL]")
         assert person["title"].startswith("[DRILL]") and "THIS IS A DRILL" in person["message"]

@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from server.accounts.service import add_user, create_api_token
-from server.app import create_app
 from server.org.models import Worker
 from server.series.models import Agent, ReadingRow, Sensor
-from server.settings import HealthConfig, Settings
+from server.settings import HealthConfig
+from tests.kit import server_internals
+from tests.kit.clock import Clock
+from tests.kit.server import add_users, build_app, create_api_token, session
 
 UTC = dt.UTC
 DAY = dt.date(2025, 3, 3)
@@ -39,7 +40,7 @@ ROLES = ("admin", "record_keeper", "safety_manager", "facilities", "auditor", "w
 class Env:
     client: TestClient
     app: Any
-    now: list[int]
+    clock: Clock
     tokens: dict[str, str] = field(default_factory=dict)
     user_ids: dict[str, int] = field(default_factory=dict)
 
@@ -47,11 +48,11 @@ class Env:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def session(self) -> Any:
-        return self.app.state.services.sessions()
+        return session(self.app)
 
     @property
     def config(self) -> HealthConfig:
-        return self.app.state.services.health
+        return server_internals.health_config(self.app)
 
     def call(self, role: str, method: str, path: str, **kw: Any) -> Any:
         headers = {**(self.h(role) if role in self.tokens else {}), **kw.pop("headers", {})}
@@ -117,18 +118,15 @@ class Env:
 @contextmanager
 def make_env(database_url: str, tmp_path: Path, **settings: Any) -> Iterator[Env]:
     """An app on the database with one user and token per role (and `worker2`, a second worker account)."""
-    now = [at(12, DAY + dt.timedelta(days=2))]
+    clock = Clock(at(12, DAY + dt.timedelta(days=2)))
     settings = {"health_scheduler_s": 0, "health_settle_s": 300, **settings}
-    app = create_app(Settings(data_dir=tmp_path, database_url=database_url, **settings), clock=lambda: now[0],
-                     migrate=True)
+    app = build_app(tmp_path, database_url, clock=clock, **settings)
     with TestClient(app) as client:
-        e = Env(client, app, now)
-        with app.state.services.sessions() as s:
-            for role in (*ROLES, "worker2"):
-                user = add_user(s, name=role, role="worker" if role == "worker2" else role, password="password123",
-                                now_ms=0)
-                e.user_ids[role] = user.id
-                e.tokens[role] = create_api_token(s, user_name=role, label="test", now_ms=0)
+        e = Env(client, app, clock)
+        with session(app) as s:
+            for name, role in ({role: role for role in ROLES} | {"worker2": "worker"}).items():
+                e.user_ids |= add_users(s, {name: role}, password="password123", now_ms=0, actor="cli")
+                e.tokens[name] = create_api_token(s, user_name=name, label="test", now_ms=0)
             s.commit()
         yield e
 

@@ -137,7 +137,7 @@ def test_deletion_only_after_retention_through_the_audited_procedure(env: Env, r
     env.ok("PATCH", f"/workers/{wid}", json={"status": "left", "leave_date": "2025-03-31"})
     r = env.call(role, "POST", f"/health-files/{wid}/delete", json=reason)
     assert r.status_code == 409 and "2055" in r.text
-    env.now[0] += int(31 * YEAR_MS)
+    env.clock.now += int(31 * YEAR_MS)
     out = env.ok("POST", f"/health-files/{wid}/delete", role=role, json=reason)
     assert out["removed"]["exposure_records"] == 1 and out["removed"]["workers"] == 1
     assert env.call("admin", "GET", f"/workers/{wid}").status_code == 404

@@ -66,7 +66,7 @@ def test_incident_links_rostered_workers_and_the_muster_list(plan_env: Env) -> N
     with its checklist, muster count and own muster answer; W2 (in zone B) is not linked."""
     env = plan_env
     ids = _plant_with_three(env)
-    env.now[0] = at(9)
+    env.clock.now = at(9)
     inc = _start(env)
     (e1,) = _incidents(env, ids["W1"])
     assert e1["incident_id"] == inc["id"] and (e1["zone"], e1["drill"], e1["stored"]) == ("A", False, True)
@@ -89,12 +89,12 @@ def test_incident_evidence_follows_the_checklist_and_own_muster_answer(plan_env:
     never by name."""
     env = plan_env
     ids = _plant_with_three(env)
-    env.now[0] = at(9)
+    env.clock.now = at(9)
     inc = _start(env)
-    env.now[0] = at(9.1)
+    env.clock.now = at(9.1)
     env.ok("POST", f"/incidents/{inc['id']}/steps/1/complete", role="safety_manager", json={"note": "all out"})
     env.ok("POST", f"/incidents/{inc['id']}/muster/W1", role="safety_manager")
-    env.now[0] = at(9.2)
+    env.clock.now = at(9.2)
     env.ok("POST", f"/incidents/{inc['id']}/muster/W3", role="safety_manager")
     (e1,) = _incidents(env, ids["W1"], role="worker")
     ev = e1["incident"]
@@ -110,7 +110,7 @@ def test_incident_links_are_stable_when_the_roster_is_edited_later(plan_env: Env
     appear in the file of a worker added to zone A afterwards."""
     env = plan_env
     ids = _plant_with_three(env)
-    env.now[0] = at(9)
+    env.clock.now = at(9)
     inc = _start(env)
     al = _co_alert(env, value=40.0)  # a warning: no plan starts
     with env.session() as s:
@@ -130,7 +130,7 @@ def test_alert_links_are_stored_when_it_opens_and_widened_when_it_resolves(plan_
     12:00 the link of W2, who was never in A, is still absent and W1's presence ends with the A assignment."""
     env = plan_env
     ids = _plant_with_three(env)
-    env.now[0] = at(9)
+    env.clock.now = at(9)
     al = _co_alert(env, value=40.0)
     with env.session() as s:
         links = s.execute(select(EventLink).where(EventLink.kind == "alert")).scalars().all()
@@ -149,7 +149,7 @@ def test_alert_history_shows_each_transition_once(plan_env: Env) -> None:
     from the alert's audit entries, although the alert's columns also hold the last acknowledgement."""
     env = plan_env
     ids = _plant_with_three(env)
-    env.now[0] = at(9)
+    env.clock.now = at(9)
     al = _co_alert(env, value=40.0)
     with env.session() as s:
         acknowledge(s, env.app.state.services.alerting, al.id, user="safety_manager", note="checking", now_ms=at(9.05))
@@ -172,7 +172,7 @@ def test_alert_started_incident_links_workers_and_shows_the_series(plan_env: Env
     series of its sensor around the event."""
     env = plan_env
     ids = _plant_with_three(env)
-    env.now[0] = at(9)
+    env.clock.now = at(9)
     al = _co_alert(env, value=80.0)
     (ev,) = _incidents(env, ids["W1"])
     assert ev["incident"]["alert_id"] == al.id and ev["severity"] == "critical" and ev["quantity"] == "co"
@@ -184,7 +184,7 @@ def test_real_incident_schedules_one_emergency_exam_per_linked_worker(plan_env: 
     audited without health data; a further trigger or a second run adds no duplicate."""
     env = plan_env
     ids = _plant_with_three(env)
-    env.now[0] = at(9)
+    env.clock.now = at(9)
     inc = _start(env)
     _co_alert(env, value=80.0)  # joins the open incident as a further trigger
     exams = _emergency_exams(env)
@@ -221,7 +221,7 @@ def test_a_drill_is_marked_as_drill_and_schedules_no_exam(plan_env: Env) -> None
     emergency exam is scheduled."""
     env = plan_env
     ids = _plant_with_three(env)
-    env.now[0] = at(9)
+    env.clock.now = at(9)
     _start(env, drill=True)
     (ev,) = _incidents(env, ids["W1"])
     assert ev["drill"] is True and ev["incident"]["drill"] is True
@@ -236,7 +236,7 @@ def test_emergency_rules_choose_plans_and_severities(database_url: str, tmp_path
     rules.write_text('[[emergency]]\nid = "gas-only"\nplans = ["gas-*"]\nwithin_days = 2\n')
     with make_plan_env(database_url, tmp_path, health_surveillance_rules=rules) as env:
         ids = _plant_with_three(env)
-        env.now[0] = at(9)
+        env.clock.now = at(9)
         _start(env)
         assert _emergency_exams(env) == []
         assert len(_incidents(env, ids["W1"])) == 1
@@ -257,7 +257,7 @@ def test_incident_events_follow_the_access_rules_and_are_audited(plan_env: Env) 
     the event but no exam, and each read is audited with the incident id."""
     env = plan_env
     ids = _plant_with_three(env)
-    env.now[0] = at(9)
+    env.clock.now = at(9)
     inc = _start(env)
     assert len(_incidents(env, ids["W1"], role="worker")) == 1
     assert env.call("worker2", "GET", f"/workers/{ids['W1']}/events").status_code == 403

@@ -42,7 +42,7 @@ def test_same_data_gives_the_same_documents(env: Env) -> None:
                  "/zones/A/report.pdf?month=2025-03"):
         first = env.ok("GET", path)
         first = first.content if hasattr(first, "content") else json.dumps(first)
-        env.now[0] += 60_000
+        env.clock.now += 60_000
         second = env.ok("GET", path)
         second = second.content if hasattr(second, "content") else json.dumps(second)
         assert first == second, path

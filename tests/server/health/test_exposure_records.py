@@ -67,9 +67,9 @@ def test_late_data_recomputes_a_new_version_and_keeps_the_old(env: Env) -> None:
     env.compute()
     env.steady(2, "co", "ppm", 20.0, at(12), at(13))
     with env.session() as s:
-        assert mark_stale(s, [2], at(12), at(13), now_ms=env.now[0]) == 1
+        assert mark_stale(s, [2], at(12), at(13), now_ms=env.clock.now) == 1
         s.commit()
-        report = compute_due_records(s, env.now[0], env.config)
+        report = compute_due_records(s, env.clock.now, env.config)
     assert report.shifts == 1
     (current,) = _co(env, wid)
     assert current["version"] == 2 and current["coverage"] == pytest.approx(1.0)
@@ -128,10 +128,10 @@ def test_late_batch_through_ingest_makes_a_new_version(env: Env) -> None:
     wid = two_zone_plant(env, gap_b=(at(12), at(13)))
     env.compute()
     with env.session() as s:
-        token = create_agent_token(s, site="plant-a", agent="gw-1", now_ms=env.now[0])
+        token = create_agent_token(s, site="plant-a", agent="gw-1", now_ms=env.clock.now)
         s.commit()
     late = tuple(Reading("b-co", "co", 20.0, "ppm", t) for t in range(at(12), at(13), 60_000))
-    r = env.client.post("/api/v1/ingest", content=encode_batch(Batch("plant-a", "gw-1", 1, env.now[0], late)),
+    r = env.client.post("/api/v1/ingest", content=encode_batch(Batch("plant-a", "gw-1", 1, env.clock.now, late)),
                         headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
     assert env.compute()["shifts"] == 1

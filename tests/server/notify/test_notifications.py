@@ -3,17 +3,15 @@ retries with backoff, and a queue that survives a restart without sending anythi
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from alert_kit import T0, running_server
 from sqlalchemy import func, select
 
 from server.notify.channels import SIGNATURE_HEADER, verify
 from server.notify.models import NotificationJob
-from server.notify.policies import NotifyConfig
 from server.notify.service import Notifier
 from server.plugin_manager import build_server_plugins
+from tests.server.alerts.alert_kit import T0, running_server
 
 SECRET = "s3cret-webhook-key-0123456789"
 
@@ -194,7 +192,7 @@ def test_pending_notifications_survive_a_restart_and_are_sent_once(tmp_path, dat
                              .where(NotificationJob.state == "sent")).scalar_one() == 3
 
 
-def test_a_plugin_adds_a_channel_through_the_server_hook(tmp_path):
+def test_a_plugin_adds_a_channel_through_the_server_hook(tmp_path, monkeypatch):
     """A module implementing hazmon_server_notification_channels adds a channel chosen by its URL scheme."""
     module = tmp_path / "hazmon_test_pager.py"
     module.write_text(
@@ -202,27 +200,22 @@ def test_a_plugin_adds_a_channel_through_the_server_hook(tmp_path):
         "SENT = []\nclass Pager(Channel):\n    name = 'pager'\n    schemes = ('pager',)\n"
         "    def send(self, message, target):\n        SENT.append((target, message.subject))\n"
         "@hookimpl\ndef hazmon_server_notification_channels():\n    return [Pager]\n")
-    sys.path.insert(0, str(tmp_path))
-    try:
-        plugins = build_server_plugins(load_entry_points=False, extra_modules=("hazmon_test_pager",))
-        assert not plugins.failures
-        assert {"webhook", "log", "apprise", "pager"} <= set(plugins.notification_channels())
-        notifier = Notifier(NotifyConfig(), channels=plugins.notification_channels(), clock=lambda: 0)
-        assert type(notifier.channel_for("pager://duty", False)).__name__ == "Pager"
-        assert type(notifier.channel_for("mailto://x@y", False)).__name__ == "AppriseChannel"
-    finally:
-        sys.path.remove(str(tmp_path))
+    monkeypatch.syspath_prepend(tmp_path)
+    plugins = build_server_plugins(load_entry_points=False, extra_modules=("hazmon_test_pager",))
+    assert not plugins.failures
+    assert {"webhook", "log", "apprise", "pager"} <= set(plugins.notification_channels())
+    notifier = Notifier(__import__("server.notify.policies", fromlist=["x"]).NotifyConfig(), plugins=plugins,
+                        clock=lambda: 0)
+    assert type(notifier.channel_for("pager://duty", False)).__name__ == "Pager"
+    assert type(notifier.channel_for("mailto://x@y", False)).__name__ == "AppriseChannel"
 
 
-def test_a_broken_channel_plugin_is_reported_not_fatal(tmp_path):
+def test_a_broken_channel_plugin_is_reported_not_fatal(tmp_path, monkeypatch):
     """A plugin declaring something that is not a Channel is listed as a failure; the built-ins still load."""
     module = tmp_path / "hazmon_bad_channel.py"
     module.write_text("from server.hookspecs import hookimpl\n@hookimpl\n"
                       "def hazmon_server_notification_channels():\n    return [object]\n")
-    sys.path.insert(0, str(tmp_path))
-    try:
-        plugins = build_server_plugins(load_entry_points=False, extra_modules=("hazmon_bad_channel",))
-        channels = plugins.notification_channels()
-        assert "apprise" in channels and plugins.failures[0].plugin == "hazmon_bad_channel"
-    finally:
-        sys.path.remove(str(tmp_path))
+    monkeypatch.syspath_prepend(tmp_path)
+    plugins = build_server_plugins(load_entry_points=False, extra_modules=("hazmon_bad_channel",))
+    channels = plugins.notification_channels()
+    assert "apprise" in channels and plugins.failures[0].plugin == "hazmon_bad_channel"

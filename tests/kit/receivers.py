@@ -1,19 +1,17 @@
-"""Notification receivers for tests: a real SMTP server (aiosmtpd) and a real HTTP webhook receiver on loopback."""
+"""Where notifications go in tests: a real SMTP server (aiosmtpd) and a real HTTP webhook receiver, on loopback."""
 
 from __future__ import annotations
 
+import email
 import json
-import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
+from tests.kit.ports import free_port
 
 
 @dataclass
@@ -26,21 +24,21 @@ class Mailbox:
         return "250 OK"
 
     def subjects(self) -> list[str]:
-        import email
-
         return [email.message_from_bytes(m.content)["Subject"] for m in self.messages]
 
 
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
+@contextmanager
+def smtp_server() -> Iterator[Mailbox]:
+    """An aiosmtpd server on a free loopback port that keeps every message it receives."""
     from aiosmtpd.controller import Controller
-    from conftest_ports import free_port
 
     box = Mailbox(free_port())
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
     controller.start()
-    yield box
-    controller.stop()
+    try:
+        yield box
+    finally:
+        controller.stop()
 
 
 @dataclass
@@ -50,11 +48,12 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)  # answered in order, then 200
 
     def payloads(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body in self.requests]
+        return [json.loads(body) for _, body in list(self.requests)]
 
 
-@pytest.fixture
-def webhook() -> Iterator[Receiver]:
+@contextmanager
+def webhook_server() -> Iterator[Receiver]:
+    """An HTTP server on a free loopback port that records every POST to `url` and answers `statuses` in turn."""
     receiver = Receiver("")
 
     class Handler(BaseHTTPRequestHandler):
@@ -73,6 +72,8 @@ def webhook() -> Iterator[Receiver]:
     receiver.url = f"http://127.0.0.1:{httpd.server_address[1]}/hook"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield receiver
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield receiver
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
