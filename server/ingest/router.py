@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from exposure.wire import ACKED_ALARMS, ACKED_SEQ
+from exposure.wire import ACKED_ALARMS, ACKED_SEQ, LEGACY_ACKED_ALARMS
 from server.accounts.auth import StaffDep
 from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
 from server.ingest.agents import AgentDep
@@ -44,7 +44,7 @@ def post_edge_alarms(body: EdgeAlarmsIn, services: ServicesDep, agent: AgentDep,
                                events=body.events, alerting=services.alerting, now_ms=services.now_ms(),
                                late_after_ms=services.settings.late_after_s * 1000)
     # `acked_alarms` as on MQTT (exposure.wire); `acked` for agents older than that key
-    return {ACKED_ALARMS: acked, "acked": acked}
+    return {ACKED_ALARMS: acked, LEGACY_ACKED_ALARMS: acked}
 
 
 #: an agent that has said nothing and sent nothing for this long is shown offline

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from server.notify.channels import SIGNATURE_HEADER, verify
 from server.notify.models import NotificationJob
+from server.notify.policies import NotifyConfig
 from server.notify.service import Notifier
 from server.plugin_manager import build_server_plugins
 from tests.server.alerts.alert_kit import T0, running_server
@@ -204,8 +205,7 @@ def test_a_plugin_adds_a_channel_through_the_server_hook(tmp_path, monkeypatch):
     plugins = build_server_plugins(load_entry_points=False, extra_modules=("hazmon_test_pager",))
     assert not plugins.failures
     assert {"webhook", "log", "apprise", "pager"} <= set(plugins.notification_channels())
-    notifier = Notifier(__import__("server.notify.policies", fromlist=["x"]).NotifyConfig(), plugins=plugins,
-                        clock=lambda: 0)
+    notifier = Notifier(NotifyConfig(), channels=plugins.notification_channels(), clock=lambda: 0)
     assert type(notifier.channel_for("pager://duty", False)).__name__ == "Pager"
     assert type(notifier.channel_for("mailto://x@y", False)).__name__ == "AppriseChannel"
 
