@@ -16,7 +16,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from server.accounts.documents import stored_document
-from server.alerts.rules import load_rules, parse_rules
+from server.alerts.rule_file import load_rules, parse_rules
 from server.alerts.service import Alerting
 from server.counters import Counters
 from server.db.session import make_engine, make_sessionmaker, upgrade

@@ -14,7 +14,8 @@ from server.accounts.auth import Principal, StaffDep, require_user
 from server.accounts.documents import save_document
 from server.alerts.lifecycle import AlertStateError, acknowledge, resolve
 from server.alerts.models import Alert
-from server.alerts.rules import RulesError, parse_rules
+from server.alerts.rule_file import parse_rules
+from server.alerts.rules import RulesError
 from server.series.models import Sensor
 from server.services import ServicesDep, SessionDep
 

@@ -224,7 +224,7 @@ def test_level_timers_hold_before_opening_and_before_clearing() -> None:
     """The pure level timers: a level is active only after its condition held for min_duration_s, and the clear
     condition must hold for clear_hold_s; a value between clear and threshold restarts neither."""
     from server.alerts.episodes import advance_levels
-    from server.alerts.rules import parse_rules
+    from server.alerts.rule_file import parse_rules
 
     (rule,) = parse_rules('[[rules]]\nid = "h2s"\nquantity = "h2s"\nunit = "ppm"\nmin_duration_s = 10\n'
                           'clear_hold_s = 5\nlevels = [{severity = "warning", above = 10, clear_at = 8}]\n').rules
