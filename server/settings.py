@@ -22,17 +22,18 @@ def default_data_dir() -> Path:
 
 @dataclass(frozen=True)
 class HealthConfig:
-    """The health-file and organisation part of the settings, as those features read it (`Settings.health`)."""
+    """The health-file and organisation part of the settings, as those features read it (`Settings.health`;
+    the defaults and their validation are the settings' own)."""
 
-    profile: str = "cn"
-    timezone: str = "UTC"
-    retention_years: float = 30.0
-    medical_retention_years: float = 30.0
-    settle_s: int = 300
-    scheduler_s: float = 60.0
-    max_gap_s: float = 60.0
-    surveillance_rules: Path | None = None
-    evidence_margin_s: int = 600
+    profile: str
+    timezone: str
+    retention_years: float
+    medical_retention_years: float
+    settle_s: int
+    scheduler_s: float
+    max_gap_s: float
+    surveillance_rules: Path | None
+    evidence_margin_s: int
 
     @property
     def tz(self) -> ZoneInfo:

@@ -169,13 +169,12 @@ class HealthLinks:
         if event.kind in ("opened", "escalated", "resolved"):
             link_alert(session, event.alert_id, now_ms=event.ts, whole_episode=event.kind != "opened")
 
-    def on_incident(self, session: Session, event: IncidentOpened) -> int:
-        """Store the links, schedule the emergency exams, audit. Returns how many exams were scheduled."""
+    def on_incident(self, session: Session, event: IncidentOpened) -> None:
+        """Store the links, schedule the emergency exams, audit."""
         links = link_incident(session, event, now_ms=event.opened_ms)
         audit(session, ts_ms=event.opened_ms, actor="system", action="health.events.link",
               target=f"incident:{event.incident_id}", detail="workers=" + ",".join(str(ln.worker_id) for ln in links))
         schedule_emergency_exams(session, event, links, self.config, now_ms=event.opened_ms)
-        return 0  # no notifications queued
 
     def on_backfill(self, session: Session, event: ReadingsBackfilled) -> None:
         mark_stale(session, list(event.sensor_ids), event.since_ms, event.until_ms, now_ms=event.now_ms)

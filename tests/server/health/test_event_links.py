@@ -21,7 +21,7 @@ from server.health.models import EventLink, Exam, ExposureRecord
 from server.health.surveillance import load_rules, parse_rules
 from server.org.models import Assignment, Zone
 from server.series.models import Sensor
-from server.settings import HealthConfig
+from server.settings import Settings
 
 from .conftest import DAY, Env, at, make_plan_env, two_zone_plant, worker_of
 
@@ -312,7 +312,7 @@ def test_osha_audiometry_is_not_due_below_the_action_level(osha_env: Env) -> Non
 def test_us_rules_ship_with_their_verification_marks() -> None:
     """The built-in US rule: OSHA 1910.95 audiometry at the 85 dBA TWA action level, annual (secondary), baseline
     within 6 months (unverified: not in the standards notes); GBZ 188 rules stay for cn."""
-    rules = load_rules(HealthConfig())
+    rules = load_rules(Settings().health)
     (us,) = [r for r in rules.intervals if r.jurisdiction == "us"]
     assert (us.hazard, us.metric, us.at_least, us.months, us.mark) == ("noise", "osha_hc_twa", 85.0, 12,
                                                                        "secondary")
