@@ -37,6 +37,7 @@ class HttpUplinkConfig(_Strict):
     token: str = Field(min_length=8, description="the agent's bearer token (hazmon server agent-token create)")
     timeout_s: float = Field(default=10.0, gt=0)
     status_interval_s: float = Field(default=15.0, gt=0, description="seconds between status reports")
+    retry_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest wait between two delivery attempts")
 
 
 class MqttUplinkConfig(_Strict):
@@ -53,6 +54,7 @@ class MqttUplinkConfig(_Strict):
     ack_timeout_s: float = Field(default=30.0, gt=0, description="resend a batch not acknowledged in this time")
     session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0, description="how long the broker keeps our session")
     status_interval_s: float = Field(default=15.0, gt=0)
+    retry_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest wait between two reconnects")
 
 
 UplinkConfig = Annotated[HttpUplinkConfig | MqttUplinkConfig, Field(discriminator="type")]

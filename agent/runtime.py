@@ -92,6 +92,7 @@ class Agent:
             timeout_s=up.timeout_s,
             status=self.status_report,
             status_interval_s=up.status_interval_s,
+            retry_max_s=up.retry_max_s,
             alarms=self.alarms.store,
         )
 

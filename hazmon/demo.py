@@ -23,7 +23,8 @@ from agent.plugin_manager import build_plugin_manager
 from agent.runtime import Agent
 from server.accounts.service import add_user
 from server.alerts.models import Alert
-from server.app import create_app, wall_clock_ms
+from server.app import create_app
+from server.clock import wall_clock_ms
 from server.db.session import make_engine, make_sessionmaker, upgrade
 from server.emergency.models import Incident
 from server.ingest.agents import create_agent_token

@@ -57,7 +57,7 @@ def _session() -> Iterator[Session]:
 
 
 def _now() -> int:
-    from server.app import wall_clock_ms
+    from server.clock import wall_clock_ms
 
     return wall_clock_ms()
 

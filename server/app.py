@@ -3,7 +3,6 @@ once by the composition root (server/composition.py) and reached by routes throu
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -11,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from server.accounts.router import router as accounts_router
 from server.alerts.router import router as alerts_router
+from server.clock import wall_clock_ms
 from server.composition import build_services, lifespan
 from server.emergency.pages import pages as emergency_pages
 from server.emergency.router import router as emergency_router
@@ -23,10 +23,6 @@ from server.overview.router import router as overview_router
 from server.series.router import router as series_router
 from server.settings import Settings
 from server.web.pages import router as pages_router
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, migrate: bool | None = None) -> FastAPI:

@@ -56,8 +56,8 @@ def build_services(settings: Settings, *, clock: Callable[[], int]) -> Services:
     events.subscribe(ShiftsChanged, links.on_shifts_changed, name="health")
     mqtt = MqttIngest(settings, sessions=sessions, alerting=alerting, events=events, counters=counters,
                       clock=clock) if settings.mqtt_url else None
-    influx = InfluxForwarder(settings.influx_url, sessions=sessions, counters=counters,
-                             clock=clock) if settings.influx_url else None
+    influx = InfluxForwarder(settings.influx_url, sessions=sessions, counters=counters, clock=clock,
+                             retry_max_s=settings.retry_max_s) if settings.influx_url else None
     return Services(
         settings=settings, clock=clock, engine=engine, sessions=sessions, counters=counters, events=events,
         alerting=alerting, notifier=notifier, emergency=emergency, incidents=IncidentRecordsSQL(), health=health,

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     mqtt_client_id: str = Field(default="", description="the MQTT client id (default: generated per process)")
     mqtt_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts:// (default: the system's)")
     influx_url: str = Field(default="", description="InfluxDB v1 HTTP API for raw series; off when empty")
+    retry_max_s: float = Field(default=30.0, gt=0, le=3600,
+                               description="longest wait between two reconnects to the broker or InfluxDB")
     # -- the site
     profile: str = Field(default="cn", validation_alias=AliasChoices("HAZMON_PROFILE", "HAZMON_HEALTH_PROFILE",
                                                                      "profile"),

@@ -37,6 +37,7 @@ class HttpUplink:
         timeout_s: float = 10.0,
         status: Callable[[], wire.StatusReport] | None = None,
         status_interval_s: float = 15.0,
+        retry_max_s: float = 30.0,
         alarms: AlarmStore | None = None,
         alarm_interval_s: float = 0.5,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -47,6 +48,7 @@ class HttpUplink:
         self.alarms_endpoint = base + wire.EDGE_ALARMS_PATH
         self.status = status
         self.status_interval_s = status_interval_s
+        self.retry_max_s = retry_max_s
         self.alarms = alarms
         self.alarm_interval_s = alarm_interval_s
         self.site, self.agent = site, agent
@@ -82,7 +84,7 @@ class HttpUplink:
             await self.clock.sleep(self.status_interval_s)
 
     async def _deliver(self) -> None:
-        backoff = Backoff()
+        backoff = Backoff(max_s=self.retry_max_s)
         while True:
             batches = await asyncio.to_thread(self.outbox.pending, limit=20)
             if not batches:
@@ -136,7 +138,7 @@ class HttpUplink:
         return len(acked)
 
     async def _deliver_alarms(self) -> None:
-        backoff = Backoff()
+        backoff = Backoff(max_s=self.retry_max_s)
         while True:
             try:
                 await self.deliver_alarms_once()

@@ -92,7 +92,7 @@ class MqttUplink:
         )
 
     async def run(self) -> None:
-        backoff = Backoff(initial_s=0.5, max_s=30.0)
+        backoff = Backoff(initial_s=0.5, max_s=self.config.retry_max_s)
         while True:
             try:
                 async with self._client() as client:

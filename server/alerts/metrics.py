@@ -14,7 +14,6 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exposure import InvalidInput, Reading
@@ -27,7 +26,7 @@ from exposure.segments import DEFAULT_MAX_GAP_S, Segment, series_from_readings, 
 from exposure.units import convert_concentration
 from server.alerts.rules import Rule
 from server.series.models import ReadingRow
-from server.series.rows import row_to_reading
+from server.series.rows import row_to_reading, select_readings
 
 STEL_STEP_MS = 15_000
 GAP_MS = round(DEFAULT_MAX_GAP_S * 1000)
@@ -75,11 +74,11 @@ def stel_now(session: Session, site_profile: str, rule: Rule, reading: Reading, 
         rows = []
         for sid, a, b in sources:
             for r in session.execute(
-                select(ReadingRow).where(
+                select_readings().where(
                     ReadingRow.sensor_id == sid, ReadingRow.quantity == reading.quantity,
                     ReadingRow.ts >= max(lo, a), ReadingRow.ts <= hi, ReadingRow.ts < b,
                 )
-            ).scalars():
+            ):
                 value = to_rule_unit(site_profile, rule, r.value, r.unit)
                 if value is not None:
                     rows.append(row_to_reading(r, sensor=reading.sensor, value=value, unit=rule.unit))

@@ -33,7 +33,7 @@ from server.health.models import ExposureRecord, ShiftRun
 from server.health.shift_series import Interval, highest_of, join_pieces, label_gaps, split_by_personal
 from server.org.models import Assignment, Hazard, PersonalSensorAssignment, ZoneSensor
 from server.series.models import ReadingRow, Sensor
-from server.series.rows import row_to_reading
+from server.series.rows import row_to_reading, select_readings
 from server.settings import HealthConfig
 
 #: the dust fraction a quantity measures, to pick the matching limit row
@@ -104,9 +104,9 @@ def zone_sensor_ids(session: Session, zone_id: int, a: int, b: int) -> list[int]
 
 
 def _readings(session: Session, sensor_id: int, quantity: str, lo: int, hi: int) -> list[tuple[int, Reading]]:
-    rows = session.execute(select(ReadingRow).where(
+    rows = session.execute(select_readings().where(
         ReadingRow.sensor_id == sensor_id, ReadingRow.quantity == quantity, ReadingRow.ts >= lo, ReadingRow.ts <= hi,
-    ).order_by(ReadingRow.ts, ReadingRow.id)).scalars()
+    ).order_by(ReadingRow.ts, ReadingRow.id))
     return [(r.id, row_to_reading(r, sensor=str(sensor_id))) for r in rows]
 
 

@@ -21,7 +21,7 @@ from server.health.models import ExposureRecord
 from server.health.shift_series import highest_of
 from server.org.models import Assignment, Hazard, Zone, ZoneSensor
 from server.series.models import ReadingRow, Sensor
-from server.series.rows import row_to_reading
+from server.series.rows import row_to_reading, select_readings
 from server.settings import HealthConfig
 
 
@@ -97,9 +97,9 @@ def zone_month(session: Session, zone: Zone, month: str, config: HealthConfig) -
         sub = cat.substance(substance)
         readings: dict[int, list[Reading]] = {
             sid: [row_to_reading(r, sensor=str(sid))
-                  for r in session.execute(select(ReadingRow).where(
+                  for r in session.execute(select_readings().where(
                       ReadingRow.sensor_id == sid, ReadingRow.quantity == quantity, ReadingRow.ts >= lo - margin,
-                      ReadingRow.ts <= hi + margin).order_by(ReadingRow.ts)).scalars()]
+                      ReadingRow.ts <= hi + margin).order_by(ReadingRow.ts))]
             for sid in sensor_ids}
         days = []
         d = first

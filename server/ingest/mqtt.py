@@ -100,7 +100,7 @@ class MqttIngest:
                 self.counters.add("mqtt_disconnects")
                 log.warning("mqtt ingest: %s; reconnecting in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, self.settings.retry_max_s)
 
     async def _handle(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
         parsed = parse_topic(message.topic.value)

@@ -73,12 +73,14 @@ class InfluxForwarder:
         counters: Counters,
         clock: Callable[[], int],
         batch_size: int = 5000,
+        retry_max_s: float = 30.0,
     ) -> None:
         self.target = InfluxTarget.from_url(url)
         self.sessions = sessions
         self.counters = counters
         self.clock = clock
         self.batch_size = batch_size
+        self.retry_max_s = retry_max_s
         self._client: InfluxDBClient | None = None
         self.healthy = False
 
@@ -154,7 +156,7 @@ class InfluxForwarder:
                 self.counters.add("influx_write_failures")
                 log.warning("influx: %s; retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, self.retry_max_s)
 
     def trend(self, *, sensor: str, quantity: str, since: int, until: int) -> list[dict[str, Any]]:
         """One-minute mean (energetic for sound levels), min, max and count from InfluxDB."""

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from server.accounts.auth import StaffDep
 from server.series.models import Agent, DeliveryGap, ReadingRow, Rollup1m, Sensor, energy_to_level
-from server.series.rows import flags_of
+from server.series.rows import flags_of, select_readings
 from server.services import ServicesDep, SessionDep
 
 router = APIRouter(tags=["monitoring"])
@@ -63,14 +63,14 @@ def list_readings(
     if not found:
         raise HTTPException(404, f"no sensor {sensor!r}")
     sensor_ids = [row.id for row in found]
-    q = select(ReadingRow).where(ReadingRow.sensor_id.in_(sensor_ids))
+    q = select_readings().where(ReadingRow.sensor_id.in_(sensor_ids))
     if quantity:
         q = q.where(ReadingRow.quantity == quantity)
     if since is not None:
         q = q.where(ReadingRow.ts >= since)
     if until is not None:
         q = q.where(ReadingRow.ts < until)
-    rows = session.execute(q.order_by(ReadingRow.ts, ReadingRow.id).limit(limit)).scalars()
+    rows = session.execute(q.order_by(ReadingRow.ts, ReadingRow.id).limit(limit))
     readings = [
         ReadingOut(
             sensor=sensor,

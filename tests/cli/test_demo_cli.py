@@ -35,9 +35,9 @@ def _summary(data_dir: Path, duration: int) -> dict:
 
 
 def test_demo_stores_every_reading_and_raises_the_leak_alert_then_appends(tmp_path):
-    """A 20 s run stores every reading it produced and raises >= 1 alert, leaving the outbox empty; a second
-    run on the same data dir adds to what the first stored."""
-    first = _summary(tmp_path, 20)
+    """A 14 s run (the leak starts at 5 s) stores every reading it produced and raises >= 1 alert, leaving the
+    outbox empty; a second run on the same data dir adds to what the first stored."""
+    first = _summary(tmp_path, 14)
     assert first["readings_stored"] > 0
     assert first["readings_stored"] == first["readings_produced"]
     assert first["alerts_raised"] >= 1

@@ -7,8 +7,11 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from tests.kit.server import REPO, ServerProcess, hazmon_env
+
+pytestmark = pytest.mark.slow
 
 
 def _server_cmd(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -62,14 +62,17 @@ class AgentProc(Proc):
         uplink: str,
         mqtt_url: str = "",
         samples: int = 200,
-        interval_s: float = 0.05,
+        interval_s: float = 0.02,
         mqtt_extra: str = "",
+        retry_max_s: float = 2.0,
     ) -> None:
         token = server.agent_token("faults", "gw-1")
         if uplink == "mqtt":
-            up = f'type = "mqtt"\nurl = "{mqtt_url}"\nack_timeout_s = 5.0\nstatus_interval_s = 2.0\n{mqtt_extra}'
+            up = (f'type = "mqtt"\nurl = "{mqtt_url}"\nack_timeout_s = 5.0\nstatus_interval_s = 2.0\n'
+                  f'retry_max_s = {retry_max_s}\n{mqtt_extra}')
         else:
-            up = f'type = "http"\nurl = "{server.url}"\ntoken = "{token}"\nstatus_interval_s = 2.0\n'
+            up = (f'type = "http"\nurl = "{server.url}"\ntoken = "{token}"\nstatus_interval_s = 2.0\n'
+                  f'retry_max_s = {retry_max_s}\n')
         self.sensors = ["f-noise", "f-gas"]
         cfg = directory / "agent.toml"
         cfg.write_text(

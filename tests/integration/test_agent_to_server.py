@@ -16,6 +16,8 @@ from exposure import Reading
 from tests.kit.server import ServerProcess
 from tests.kit.waiting import wait_for_async
 
+pytestmark = pytest.mark.slow
+
 SENSORS = {"press-2-noise": "noise", "grinding-dust": "dust", "tank-3-gas": "gas"}
 
 

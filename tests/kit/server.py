@@ -79,7 +79,8 @@ HAZMON = [sys.executable, "-m", "hazmon"]
 
 class ServerProcess(Proc):
     """`hazmon server run` in a child process; `start()` returns once /api/v1/health answers (and MQTT ingest is
-    connected, when it has a broker). `settings` are HAZMON_* settings (e.g. database_url, mqtt_ca_file)."""
+    connected, when it has a broker). `settings` are HAZMON_* settings (e.g. database_url, mqtt_ca_file); the
+    server reconnects to a broker or InfluxDB within 2 s (retry_max_s) unless a test says otherwise."""
 
     def __init__(self, data_dir: Path, *, port: int | None = None, name: str = "server", mqtt_url: str = "",
                  influx_url: str = "", log_dir: Path | None = None, **settings: str) -> None:
@@ -88,6 +89,7 @@ class ServerProcess(Proc):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.mqtt_url = mqtt_url
+        settings.setdefault("retry_max_s", "2")
         env = hazmon_env(data_dir=str(data_dir), port=str(self.port), log_level="warning", mqtt_url=mqtt_url,
                          influx_url=influx_url, **settings)
         self.database_url = env.get("HAZMON_DATABASE_URL") or f"sqlite:///{data_dir / 'hazmon.db'}"

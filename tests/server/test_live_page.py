@@ -14,6 +14,8 @@ import pytest
 from tests.kit.browser import chromium
 from tests.kit.server import ServerProcess
 
+pytestmark = pytest.mark.slow
+
 PASSWORD = "correct horse battery"
 
 

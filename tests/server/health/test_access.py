@@ -45,6 +45,7 @@ def _endpoints(wid: int, exam_id: int, att_id: int) -> list[tuple[str, str, str,
     ]
 
 
+@pytest.mark.slow
 def test_role_matrix_over_every_health_file_endpoint(env: Env) -> None:
     """Each endpoint: 401 without a token, 403 where the role lacks the right, never 401/403 where it has it."""
     wid = two_zone_plant(env)

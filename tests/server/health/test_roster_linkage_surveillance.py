@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from server.accounts.audit import audit
 from server.alerts.models import Alert
 from server.health.linkage import workers_present
@@ -63,6 +65,7 @@ def test_an_alert_in_a_zone_links_the_workers_present_with_evidence(env: Env) ->
     assert env.ok("GET", f"/workers/{wid}/file")["events"][0]["alert_id"] == ev["alert_id"]
 
 
+@pytest.mark.slow
 def test_noise_surveillance_interval_follows_the_exposure_level(env: Env) -> None:
     """GBZ 188 noise: LEX,8h 82 dB(A) gives a periodic exam 24 months after the last; 88 gives 12 months."""
     n = env.sensor("press-noise")
