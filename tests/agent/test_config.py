@@ -162,3 +162,12 @@ def test_sample_configs_of_built_in_plugins_parse(source_types):
     header = VALID.split("[outbox]")[0]
     cfg = parse_config(header + sample, source_types=source_types)
     assert [s.type for s in cfg.sources] == ["simulator"]
+
+
+def test_retry_max_s_caps_the_uplink_backoff_and_must_be_positive(source_types):
+    """`retry_max_s` (default 30 s) is the longest wait between delivery attempts; 0 is refused at its line."""
+    assert parse_config(VALID, source_types=source_types, filename="agent.toml").uplink.retry_max_s == 30.0
+    text = VALID.replace('token = "hzm_a_0123456789abcdef"\n', 'token = "hzm_a_0123456789abcdef"\nretry_max_s = 2\n')
+    assert parse_config(text, source_types=source_types, filename="agent.toml").uplink.retry_max_s == 2.0
+    problems = _problems(text.replace("retry_max_s = 2", "retry_max_s = 0"), source_types)
+    assert len(problems) == 1 and problems[0].startswith("agent.toml:9: uplink.retry_max_s: ")
