@@ -1,17 +1,25 @@
 """One supervised task per source: a failing source is counted, logged and restarted with backoff; the
-others never notice."""
+others never notice.
+
+Poison stops here: a value that is not finite or outside the physical range of its unit
+(`exposure.quantities.implausible`) is a rejected frame, counted by reason on the source and logged at most once
+a minute per source, never a reading. The server applies the same check, so nothing the agent sends is refused.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agent.backoff import Backoff
 from agent.clock import Clock
+from agent.probe import SourceCounters
 from agent.sources import Source
 from exposure import Reading
+from exposure.quantities import canonical_unit, implausible
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +33,12 @@ class SourceHealth:
     readings: int = 0
     failures: int = 0
     last_error: str | None = None
+    rejected: Counter[str] = field(default_factory=Counter)
+    logged_rejections_ms: int | None = None
+    unlogged_rejections: int = 0
+
+#: a source's rejected values are logged at most this often
+REJECTION_LOG_INTERVAL_MS = 60_000
 
 
 class Supervisor:
@@ -48,6 +62,10 @@ class Supervisor:
             health.state = "running"
             try:
                 async for reading in source.readings():
+                    reason = implausible(reading.value, canonical_unit(reading.unit) or reading.unit)
+                    if reason is not None:
+                        self._reject(source, health, reading, reason)
+                        continue
                     await self.emit(reading)
                     health.readings += 1
                     backoff.reset()
@@ -67,3 +85,18 @@ class Supervisor:
                 except Exception as exc:
                     log.warning("source %s: close failed: %s", source.name, exc)
             await self.clock.sleep(delay)
+
+    def _reject(self, source: Source, health: SourceHealth, reading: Reading, reason: str) -> None:
+        health.rejected[reason] += 1
+        counters = getattr(source, "counters", None)
+        if isinstance(counters, SourceCounters):
+            counters.bad(reason)
+            counters.last_error = f"{reading.quantity} = {reading.value!r} {reading.unit}: {reason}"
+        now = self.clock.now_ms()
+        if health.logged_rejections_ms is not None and now - health.logged_rejections_ms < REJECTION_LOG_INTERVAL_MS:
+            health.unlogged_rejections += 1
+            return
+        more = f" (and {health.unlogged_rejections} more in the last minute)" if health.unlogged_rejections else ""
+        log.warning("source %s: rejected %s = %r %s: %s%s", source.name, reading.quantity, reading.value,
+                    reading.unit, reason, more)
+        health.logged_rejections_ms, health.unlogged_rejections = now, 0

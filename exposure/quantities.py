@@ -6,6 +6,7 @@ the quantity is rejected, so a dust value in ppm never reaches an exposure calcu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -103,3 +104,39 @@ def unit_for(quantity: str, unit: str) -> str:
         accepted = ", ".join(sorted(q.accepted_units))
         raise InvalidInput("unit", f"unit {unit!r} does not fit {q.id} (accepted: {accepted})")
     return canonical
+
+
+# The physical range of a value in each unit: what the quantity can take at all, with room for a sensor's zero
+# drift below 0 (an electrochemical cell at -0.3 ppm is a real reading of clean air). Not a judgement of sensor
+# quality: a value outside it is not a measurement (an overflow, a scaling slip, a corrupt frame) and is rejected
+# where it enters, at the agent and again at the server, so it never becomes a reading.
+#   dB: the loudest sound air can carry undistorted is ~194 dB; meters print down to about -10 dB.
+#   ppm/ppb: 1e6 ppm is the pure gas. mg/m3: the densest pure gas of the catalogue near 25 °C (Cl2, ~2.9e6) fits.
+#   %vol: 0-100 with drift; %LEL: 100 %vol of hydrogen is 2,500 %LEL. degC: absolute zero to a furnace.
+PHYSICAL_RANGE: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {
+        "dB(A)": (-50.0, 250.0),
+        "dB(C)": (-50.0, 250.0),
+        "ppm": (-1_000.0, 1_000_000.0),
+        "ppb": (-1_000_000.0, 1_000_000_000.0),
+        "mg/m3": (-1_000.0, 10_000_000.0),
+        "ug/m3": (-1_000_000.0, 10_000_000_000.0),
+        "%vol": (-10.0, 110.0),
+        "%LEL": (-100.0, 10_000.0),
+        "degC": (-273.15, 2_000.0),
+        "%RH": (-10.0, 110.0),
+        "count/0.1L": (0.0, 1_000_000_000.0),
+    }
+)
+
+
+def implausible(value: float, unit: str) -> str | None:
+    """Why `value` in `unit` cannot be a measurement (`not_finite`, `out_of_physical_range`), or None when it can.
+
+    `unit` is the canonical spelling; a unit without a known range is only checked for finiteness."""
+    if not math.isfinite(value):
+        return "not_finite"
+    low, high = PHYSICAL_RANGE.get(unit, (-math.inf, math.inf))
+    if not low <= value <= high:
+        return "out_of_physical_range"
+    return None

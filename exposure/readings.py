@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exposure.errors import InvalidInput
-from exposure.quantities import unit_for
+from exposure.quantities import PHYSICAL_RANGE, implausible, unit_for
 
 #: Flags a reading may carry. A flagged reading is stored and shown, and is not valid for compliance.
 FLAGS = frozenset(
@@ -92,6 +92,9 @@ def validate_reading(raw: Any, *, now_ms: int, path: str = "reading", max_future
     value = float(value)
     if not math.isfinite(value):
         raise InvalidInput(f"{path}.value", "must be finite (NaN and infinity are not measurements)")
+    if implausible(value, unit):
+        low, high = PHYSICAL_RANGE[unit]
+        raise InvalidInput(f"{path}.value", f"{value:g} {unit} is outside the physical range [{low:g}, {high:g}]")
 
     ts = raw["ts"]
     if isinstance(ts, bool) or not isinstance(ts, int):

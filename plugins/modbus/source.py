@@ -13,7 +13,7 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from agent.probe import SourceCounters
 from agent.sources import PolledSource, PolledSourceConfig, SourceConfig
 from exposure import Reading
-from exposure.quantities import canonical_unit, unit_for
+from exposure.quantities import canonical_unit, implausible, unit_for
 from plugins.modbus.bus import REGISTRY, Bus, BusKey
 from plugins.modbus.decode import WORDS, DataType, DecodeError, Order, decode_registers
 from plugins.modbus.presets import PRESETS
@@ -145,7 +145,11 @@ class ModbusSource(PolledSource):
             self.counters.reopens += 1
             self._was_down = False
             log.info("modbus %s: reading again", self.name)
-        ts = self.clock.now_ms()
+        return self.to_readings(values, ts=self.clock.now_ms())
+
+    def to_readings(self, values: Sequence[tuple[RegisterMap, list[int]]], *, ts: int) -> list[Reading]:
+        """The readings of one poll's register words; a word that decodes to no measurement is counted. Pure
+        apart from the counters."""
         out = []
         for reg, words in values:
             try:
@@ -154,9 +158,13 @@ class ModbusSource(PolledSource):
                 self.counters.bad(exc.reason)
                 continue
             unit = canonical_unit(reg.unit) or reg.unit
-            out.append(
-                Reading(self.name, reg.quantity, round(raw * reg.scale + reg.offset, 6), unit, ts, reg.interval_s)
-            )
+            value = round(raw * reg.scale + reg.offset, 6)
+            reason = implausible(value, unit)
+            if reason is not None:
+                self.counters.bad(reason)
+                self.counters.last_error = f"register {reg.address}: {words} -> {value!r} {unit}"
+                continue
+            out.append(Reading(self.name, reg.quantity, value, unit, ts, reg.interval_s))
         self.counters.frames_ok += 1
         return out
 

@@ -16,6 +16,7 @@ from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from exposure import Reading
+from exposure.quantities import implausible
 from exposure.readings import MAX_FUTURE_MS
 from plugins.mqtt_input.paths import Path, PathNotFound
 
@@ -206,6 +207,10 @@ def decode_message(rules: MessageRules, *, topic: str, payload: bytes, retained:
             problems.append(Rejection(str(exc), f"{topic}: {rule.path.text} = {raw!r}"))
             continue
         value = round(number * rule.scale + rule.offset, 6)
+        reason = implausible(value, rule.unit)
+        if reason is not None:
+            problems.append(Rejection(reason, f"{topic}: {rule.path.text} = {raw!r} -> {value!r} {rule.unit}"))
+            continue
         readings.append(Reading(sensor, rule.quantity, value, rule.unit, ts, rule.interval_s))
     if not readings and not problems:
         problems.append(Rejection("missing", f"{topic}: none of the mapped paths is in the payload"))

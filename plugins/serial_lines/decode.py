@@ -8,6 +8,7 @@ A line is split into named text fields by one of three formats, then mapped to r
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -58,7 +59,10 @@ def parse_number(text: str) -> float:
     m = re.match(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)", text)
     if m is None:
         raise LineError("not_a_number", repr(text[:40]))
-    return float(m.group(1))
+    number = float(m.group(1))
+    if not math.isfinite(number):  # 1e999 parses as infinity
+        raise LineError("not_finite", repr(text[:40]))
+    return number
 
 
 class LineSplitter:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from agent.serial_port import SerialSource, SerialSourceConfig
 from agent.sources import SourceConfig
 from exposure import Reading
-from exposure.quantities import canonical_unit, unit_for
+from exposure.quantities import canonical_unit, implausible, unit_for
 from plugins.serial_lines.decode import Format, LineError, LineParser, LineSplitter, parse_number
 from plugins.serial_lines.presets import PRESETS
 
@@ -138,7 +138,10 @@ class SerialLinesSource(SerialSource):
         for name, fmap in self.config.fields.items():
             if name not in fields:
                 raise LineError("no_match", f"field {name!r} missing")
-            value = parse_number(fields[name]) * fmap.scale + fmap.offset
+            value = round(parse_number(fields[name]) * fmap.scale + fmap.offset, 6)
             unit = canonical_unit(fmap.unit) or fmap.unit
-            readings.append(Reading(self.name, fmap.quantity, round(value, 6), unit, ts, fmap.interval_s))
+            reason = implausible(value, unit)
+            if reason is not None:
+                raise LineError(reason, f"{name} = {fields[name][:40]!r} -> {value!r} {unit}")
+            readings.append(Reading(self.name, fmap.quantity, value, unit, ts, fmap.interval_s))
         return readings

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exposure import FLAGS, QUANTITIES, Batch, InvalidInput, Reading, decode_batch, encode_batch
+from exposure.quantities import PHYSICAL_RANGE
 from exposure.readings import MAX_FUTURE_MS
 
 NOW = 1_764_410_401_250  # 2025-11-29, the example in DESIGN §4.2
@@ -60,6 +61,13 @@ def test_the_design_example_decodes():
     batch = decode_batch(json.dumps(_batch()), now_ms=NOW)
     assert (batch.site, batch.agent, batch.seq, batch.sent_ms) == ("plant-a", "gw-1", 1042, NOW)
     assert batch.readings[0] == Reading("press-2-noise", "laeq", 88.4, "dB(A)", NOW - 250, 1.0, ())
+
+
+def test_value_outside_the_physical_range_is_rejected():
+    """1e30 ppm is more than the pure gas: refused at readings[i].value, as the agent refuses it at its source."""
+    err = _rejected(_with_reading(0, quantity="co", unit="ppm", value=1e30))
+    assert err.path == "readings[0].value"
+    assert "outside the physical range" in err.reason
 
 
 def test_unknown_quantity_is_rejected():
@@ -242,7 +250,7 @@ def _readings(draw: st.DrawFn) -> Reading:
     return Reading(
         sensor=draw(st.text(min_size=1, max_size=128).filter(str.strip)),
         quantity=quantity,
-        value=draw(st.floats(allow_nan=False, allow_infinity=False)),
+        value=draw(st.floats(*PHYSICAL_RANGE[unit])),
         unit=unit,
         ts=draw(st.integers(min_value=946_684_800_000, max_value=NOW + MAX_FUTURE_MS)),
         interval_s=draw(st.none() | st.floats(min_value=1e-6, max_value=86_400.0)),
