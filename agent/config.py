@@ -66,6 +66,10 @@ class OutboxConfig(_Strict):
     max_readings: int = Field(
         default=5_000_000, ge=1000, description="when the outbox holds this many readings, reading stops"
     )
+    memory_readings: int = Field(
+        default=20_000, ge=100, le=10_000_000,
+        description="readings held in memory while the outbox cannot write (disk full); beyond, dropped as gaps",
+    )
 
 
 class PluginsConfig(_Strict):

@@ -3,11 +3,18 @@
 Readings are gathered for at most `flush_interval_s` (or `max_batch_readings`), then written to the outbox as
 one batch in one transaction. When the outbox is full, emitting blocks: sources stop reading (their devices
 buffer or drop frames at the device, never silently in the agent) until the server acknowledges batches.
+
+When the outbox cannot write at all (its disk is full), the agent does not stop: local alarms still see every
+reading, the readings are held in memory up to `outbox.memory_readings`, and beyond that they are dropped and
+recorded per sensor (interval, count, reason) in the `DropLedger`. The flusher retries every flush interval;
+the first batch written afterwards carries the gaps to the server. The state is reported (`disk_full`), logged
+once and driven to the alarm outputs as `agent.disk-full`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -17,7 +24,8 @@ from typing import TYPE_CHECKING
 from agent.alarms.evaluator import EdgeAlarms
 from agent.clock import Clock, SystemClock
 from agent.config import AgentConfig, MqttUplinkConfig
-from agent.outbox import Outbox, OutboxStats
+from agent.drops import DropLedger
+from agent.outbox import Outbox, OutboxDiskFull, OutboxStats
 from agent.pipeline import Pipeline
 from agent.plugin_manager import PluginHost
 from agent.sources import Source
@@ -44,6 +52,8 @@ class AgentStatus:
     outbox: OutboxStats
     uplink_connected: bool
     outbox_full: bool
+    disk_full: bool
+    dropped_readings: int
 
 
 class Agent:
@@ -67,6 +77,8 @@ class Agent:
         self.readings_read = 0
         self.batches_written = 0
         self.outbox_full = False
+        self.drops = DropLedger()
+        self.write_error: str | None = None  # why the outbox cannot write, while it cannot
 
     def _make_uplink(self) -> HttpUplink | MqttUplink:
         up, cfg = self.config.uplink, self.config
@@ -108,11 +120,24 @@ class Agent:
             outbox_readings=stats.readings,
             oldest_unsent_ms=stats.oldest_created_ms,
             outbox_full=self.outbox_full,
+            disk_full=self.write_error is not None,
+            dropped_readings=self.drops.total,
         )
 
+    @property
+    def disk_full(self) -> bool:
+        return self.write_error is not None
+
     async def _emit(self, reading: Reading) -> None:
-        self._pending.append(self.pipeline.process(reading))
+        reading = self.pipeline.process(reading)  # local alarms see it, whatever happens to it next
         self.readings_read += 1
+        if self.write_error is not None:  # the flusher retries; holding or dropping here costs no disk
+            if len(self._pending) < self.config.outbox.memory_readings:
+                self._pending.append(reading)
+            else:
+                self.drops.drop(reading, reason="disk_full" if "full" in self.write_error else "write_failed")
+            return
+        self._pending.append(reading)
         if len(self._pending) >= self.config.outbox.max_batch_readings:
             await self.flush()
 
@@ -123,7 +148,7 @@ class Agent:
         The readings stay in memory until the batch is on disk: a cancellation while waiting loses nothing, and
         one during the write lets the write finish (it cannot be interrupted), so no batch is written twice."""
         async with self._lock:
-            if not self._pending:
+            if not self._pending and not self.drops.pending():
                 return
             while not final and not self.outbox.has_room(len(self._pending)):
                 if not self.outbox_full:
@@ -139,17 +164,42 @@ class Agent:
                                          ts=self.clock.now_ms())
             self.outbox_full = False
             batch, self._pending = self._pending, []
+            gaps = self.drops.take()
             write = asyncio.ensure_future(
-                self.outbox.append_async(batch, now_ms=self.clock.now_ms(), past_bound=final))
+                self.outbox.append_async(batch, now_ms=self.clock.now_ms(), past_bound=final, gaps=gaps))
             try:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
-                await write
+                with contextlib.suppress(Exception):
+                    await write
                 raise
+            except Exception as exc:
+                self._write_failed(exc)
+                return
             finally:
-                if write.done() and write.exception() is not None:
+                if write.done() and not write.cancelled() and write.exception() is not None:
                     self._pending[:0] = batch  # not written: keep it for the next flush
+                    self.drops.restore(gaps)
             self.batches_written += 1
+            if self.write_error is not None:
+                self._write_recovered()
+
+    def _write_failed(self, exc: Exception) -> None:
+        """The outbox could not write the batch (kept in memory): say so once, drive the alarm outputs."""
+        first = self.write_error is None
+        self.write_error = "disk full" if isinstance(exc, OutboxDiskFull) else f"{type(exc).__name__}: {exc}"
+        if first:
+            message = (f"outbox cannot write ({self.write_error}): readings held in memory, up to "
+                       f"{self.config.outbox.memory_readings}, then dropped and recorded as gaps")
+            log.error(message)
+            self.alarms.system_alarm("disk-full", active=True, message=message, ts=self.clock.now_ms())
+
+    def _write_recovered(self) -> None:
+        log.warning("outbox writes again after %s; %d readings were dropped in all", self.write_error,
+                    self.drops.total)
+        self.write_error = None
+        self.alarms.system_alarm("disk-full", active=False, message="the outbox writes again",
+                                 ts=self.clock.now_ms())
 
     async def _flusher(self) -> None:
         while True:
@@ -177,7 +227,8 @@ class Agent:
 
     def status(self) -> AgentStatus:
         return AgentStatus(
-            self.readings_read, self.batches_written, self.outbox.stats(), self.uplink.connected, self.outbox_full
+            self.readings_read, self.batches_written, self.outbox.stats(), self.uplink.connected, self.outbox_full,
+            self.disk_full, self.drops.total,
         )
 
     def close(self) -> None:

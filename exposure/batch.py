@@ -1,7 +1,14 @@
 """The batch codec: agent -> server, JSON (DESIGN §4.2).
 
 `(agent, seq)` is the idempotency key. `seq` is fixed when the batch is written to the outbox; only `sent_ms`
-changes on a resend.
+(and `first_seq`) change on a resend.
+
+Two optional fields keep the edge honest:
+- `first_seq`: the oldest batch the agent still holds; every earlier one was acknowledged by a server. A server
+  that has never heard from the agent counts the seqs from `first_seq` up to the first batch it sees as missing
+  (gaps), instead of taking that batch as its baseline and acknowledging batches it never stored.
+- `gaps`: readings the agent could not keep (its disk was full), per sensor: the interval, the count and why.
+  They become gaps with a reason on the server, never a silent loss.
 """
 
 from __future__ import annotations
@@ -18,7 +25,26 @@ from exposure.readings import MAX_FUTURE_MS, Reading, validate_reading
 BATCH_SCHEMA = "hazmon.batch/1"
 MAX_READINGS_PER_BATCH = 10_000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_ENVELOPE = frozenset({"schema", "site", "agent", "seq", "sent_ms", "readings"})
+_ENVELOPE = frozenset({"schema", "site", "agent", "seq", "sent_ms", "readings", "first_seq", "gaps"})
+_GAP_FIELDS = frozenset({"sensor", "from_ts", "to_ts", "dropped", "reason"})
+#: why an agent dropped readings: its disk was full, or the outbox failed to write for another reason
+GAP_REASONS = frozenset({"disk_full", "write_failed"})
+MAX_GAPS_PER_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeGap:
+    """`dropped` readings of `sensor` between `from_ts` and `to_ts` (inclusive, ms) that the agent could not keep."""
+
+    sensor: str
+    from_ts: int
+    to_ts: int
+    dropped: int
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sensor": self.sensor, "from_ts": self.from_ts, "to_ts": self.to_ts, "dropped": self.dropped,
+                "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +54,18 @@ class Batch:
     seq: int
     sent_ms: int
     readings: tuple[Reading, ...]
+    first_seq: int | None = None
+    gaps: tuple[EdgeGap, ...] = ()
 
 
 def encode_batch(batch: Batch) -> bytes:
-    return encode_envelope(batch.site, batch.agent, batch.seq, batch.sent_ms, encode_readings(batch.readings))
+    return encode_envelope(batch.site, batch.agent, batch.seq, batch.sent_ms, encode_readings(batch.readings),
+                           first_seq=batch.first_seq, gaps_json=encode_gaps(batch.gaps))
+
+
+def encode_gaps(gaps: tuple[EdgeGap, ...] | list[EdgeGap]) -> str:
+    """The gaps array as JSON text, as the outbox stores it ('' when there are none)."""
+    return json.dumps([g.to_dict() for g in gaps], separators=(",", ":")) if gaps else ""
 
 
 def encode_readings(readings: tuple[Reading, ...] | list[Reading]) -> str:
@@ -39,13 +73,15 @@ def encode_readings(readings: tuple[Reading, ...] | list[Reading]) -> str:
     return json.dumps([r.to_dict() for r in readings], separators=(",", ":"), allow_nan=False)
 
 
-def encode_envelope(site: str, agent: str, seq: int, sent_ms: int, readings_json: str) -> bytes:
-    """Wrap an already-encoded readings array (from the outbox) without decoding it again."""
-    head = json.dumps(
-        {"schema": BATCH_SCHEMA, "site": site, "agent": agent, "seq": seq, "sent_ms": sent_ms},
-        separators=(",", ":"),
-    )
-    return f'{head[:-1]},"readings":{readings_json}}}'.encode()
+def encode_envelope(site: str, agent: str, seq: int, sent_ms: int, readings_json: str, *,
+                    first_seq: int | None = None, gaps_json: str = "") -> bytes:
+    """Wrap an already-encoded readings array (and gaps array, from the outbox) without decoding it again."""
+    envelope: dict[str, Any] = {"schema": BATCH_SCHEMA, "site": site, "agent": agent, "seq": seq, "sent_ms": sent_ms}
+    if first_seq is not None:
+        envelope["first_seq"] = first_seq
+    head = json.dumps(envelope, separators=(",", ":"))
+    gaps = f',"gaps":{gaps_json}' if gaps_json else ""
+    return f'{head[:-1]},"readings":{readings_json}{gaps}}}'.encode()
 
 
 def decode_batch(data: bytes | str | Mapping[str, Any], *, now_ms: int, max_future_ms: int = MAX_FUTURE_MS) -> Batch:
@@ -85,4 +121,36 @@ def decode_batch(data: bytes | str | Mapping[str, Any], *, now_ms: int, max_futu
         validate_reading(item, now_ms=now_ms, path=f"readings[{i}]", max_future_ms=max_future_ms)
         for i, item in enumerate(items)
     )
-    return Batch(raw["site"], raw["agent"], seq, sent_ms, readings)
+    first_seq = raw.get("first_seq")
+    if first_seq is not None and (isinstance(first_seq, bool) or not isinstance(first_seq, int)
+                                  or not 1 <= first_seq <= seq):
+        raise InvalidInput("first_seq", "must be an integer from 1 to seq (the oldest batch the agent holds)")
+    return Batch(raw["site"], raw["agent"], seq, sent_ms, readings, first_seq, _gaps(raw.get("gaps", [])))
+
+
+def _gaps(items: Any) -> tuple[EdgeGap, ...]:
+    if not isinstance(items, list):
+        raise InvalidInput("gaps", "must be a list")
+    if len(items) > MAX_GAPS_PER_BATCH:
+        raise InvalidInput("gaps", f"at most {MAX_GAPS_PER_BATCH} gaps per batch")
+    out = []
+    for i, item in enumerate(items):
+        path = f"gaps[{i}]"
+        if not isinstance(item, Mapping):
+            raise InvalidInput(path, "must be an object")
+        if set(item) != _GAP_FIELDS:
+            wrong = sorted(set(item) ^ _GAP_FIELDS)[0]
+            raise InvalidInput(f"{path}.{wrong}", "unknown field" if wrong in item else "missing field")
+        sensor = item["sensor"]
+        if not isinstance(sensor, str) or not sensor.strip() or len(sensor) > 128:
+            raise InvalidInput(f"{path}.sensor", "must be a non-empty string of at most 128 characters")
+        for name in ("from_ts", "to_ts", "dropped"):
+            value = item[name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidInput(f"{path}.{name}", "must be a non-negative integer")
+        if item["to_ts"] < item["from_ts"]:
+            raise InvalidInput(f"{path}.to_ts", "is before from_ts")
+        if item["reason"] not in GAP_REASONS:
+            raise InvalidInput(f"{path}.reason", f"unknown reason {item['reason']!r} (known: {sorted(GAP_REASONS)})")
+        out.append(EdgeGap(sensor, item["from_ts"], item["to_ts"], item["dropped"], item["reason"]))
+    return tuple(out)

@@ -162,6 +162,8 @@ class StatusReport:
     outbox_readings: int | None = None
     oldest_unsent_ms: int | None = None
     outbox_full: bool = False
+    disk_full: bool | None = None
+    dropped_readings: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in STATUS_FIELDS if getattr(self, k) is not None}
@@ -172,6 +174,7 @@ class StatusReport:
 
 STATUS_FIELDS: Final[tuple[str, ...]] = (
     "state", "version", "ts", "outbox_batches", "outbox_readings", "oldest_unsent_ms", "outbox_full",
+    "disk_full", "dropped_readings",
 )
 #: the Last Will an agent leaves with the broker
 OFFLINE: Final = StatusReport(state="offline")

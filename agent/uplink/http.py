@@ -13,7 +13,7 @@ import httpx
 from agent.alarms.store import AlarmStore
 from agent.backoff import Backoff
 from agent.clock import Clock
-from agent.outbox import Outbox
+from agent.outbox import Outbox, StoredBatch
 from exposure import wire
 from exposure.batch import encode_envelope
 
@@ -92,7 +92,7 @@ class HttpUplink:
                 continue
             try:
                 for batch in batches:
-                    await self._send(batch.seq, batch.readings_json)
+                    await self._send(batch, first_seq=batches[0].seq)
                 backoff.reset()
             except (httpx.HTTPError, RejectedBatch, _Retry) as exc:
                 self.connected = False
@@ -101,8 +101,10 @@ class HttpUplink:
                 log.warning("uplink: %s; retrying in %.1f s", self.last_error, delay)
                 await self.clock.sleep(delay)
 
-    async def _send(self, seq: int, readings_json: str) -> None:
-        body = encode_envelope(self.site, self.agent, seq, self.clock.now_ms(), readings_json)
+    async def _send(self, batch: StoredBatch, *, first_seq: int) -> None:
+        seq = batch.seq
+        body = encode_envelope(self.site, self.agent, seq, self.clock.now_ms(), batch.readings_json,
+                               first_seq=first_seq, gaps_json=batch.gaps_json)
         response = await self._client.post(self.endpoint, content=body)
         if response.status_code == 200:
             acked = _ack(response).acked_seq

@@ -152,7 +152,8 @@ class MqttUplink:
                         batch.seq,
                         self.config.ack_timeout_s,
                     )
-                body = encode_envelope(self.site, self.agent, batch.seq, self.clock.now_ms(), batch.readings_json)
+                body = encode_envelope(self.site, self.agent, batch.seq, self.clock.now_ms(), batch.readings_json,
+                                       first_seq=batches[0].seq, gaps_json=batch.gaps_json)
                 await client.publish(batch_topic, body, qos=1)
                 self._inflight[batch.seq] = time.monotonic()
                 self.sent_batches += 1

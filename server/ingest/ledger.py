@@ -2,7 +2,8 @@
 
 The watermark is the highest N such that every batch from the agent's first one up to N is stored; it is what
 the server acknowledges. The ledger lists the seqs that are missing although later ones arrived, each with the
-time range it leaves uncovered, and shrinks or clears a gap when its batches arrive.
+time range it leaves uncovered, and shrinks or clears a gap when its batches arrive. Edge gaps are the other
+kind: readings the agent itself could not keep (disk full), reported with a reason; they never clear.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.series.models import Agent, AgentStatus, DeliveryGap, IngestedBatch
+from server.series.models import Agent, AgentStatus, DeliveryGap, EdgeGapRow, IngestedBatch
 
 
 def agent_status_row(session: Session, agent_id: int) -> AgentStatus:
@@ -22,11 +23,23 @@ def agent_status_row(session: Session, agent_id: int) -> AgentStatus:
 
 
 def record_batch(
-    session: Session, agent: Agent, *, seq: int, min_ts: int | None, max_ts: int | None, now_ms: int
+    session: Session, agent: Agent, *, seq: int, min_ts: int | None, max_ts: int | None, now_ms: int,
+    first_seq: int | None = None,
 ) -> int:
-    """Note that batch `seq` is stored (in the caller's transaction); return the new ack watermark."""
+    """Note that batch `seq` is stored (in the caller's transaction); return the new ack watermark.
+
+    `first_seq` is the oldest batch the agent still holds (every earlier one was acknowledged by a server). On
+    first contact it is the baseline: seqs from it up to `seq` that have not arrived are a gap, not acknowledged.
+    Without it (an older agent), the first batch seen is the baseline."""
     status = agent_status_row(session, agent.id)
-    if status.max_seq and seq > status.max_seq + 1:
+    first_contact = status.max_seq == 0 and agent.acked_seq == 0
+    if first_contact:
+        baseline = seq - 1 if first_seq is None else first_seq - 1
+        agent.acked_seq = baseline
+        if seq > baseline + 1:
+            session.add(DeliveryGap(agent_id=agent.id, first_seq=baseline + 1, last_seq=seq - 1, after_ts=None,
+                                    before_ts=min_ts, detected_ms=now_ms))
+    elif seq > status.max_seq + 1:
         session.add(
             DeliveryGap(
                 agent_id=agent.id,
@@ -77,12 +90,9 @@ def _fill(session: Session, agent_id: int, seq: int, min_ts: int | None, max_ts:
 
 
 def _advance_watermark(session: Session, agent: Agent, seq: int) -> int:
-    """The first batch ever seen from an agent sets the baseline (earlier seqs were acknowledged by a server
-    whose data this one does not hold). A batch beyond a missing one leaves the watermark where it is."""
+    """Every batch up to the watermark is stored; a batch beyond a missing one leaves the watermark where it is."""
     acked = agent.acked_seq
-    if acked == 0:
-        acked = seq
-    elif seq != acked + 1:
+    if seq != acked + 1:
         return acked
     later = session.execute(
         select(IngestedBatch.seq)
@@ -101,4 +111,12 @@ def gaps(session: Session, agent_id: int | None = None) -> list[DeliveryGap]:
     q = select(DeliveryGap).order_by(DeliveryGap.agent_id, DeliveryGap.first_seq)
     if agent_id is not None:
         q = q.where(DeliveryGap.agent_id == agent_id)
+    return list(session.execute(q).scalars())
+
+
+def edge_gaps(session: Session, agent_id: int | None = None) -> list[EdgeGapRow]:
+    """Readings agents reported they could not keep, oldest first."""
+    q = select(EdgeGapRow).order_by(EdgeGapRow.agent_id, EdgeGapRow.from_ts, EdgeGapRow.id)
+    if agent_id is not None:
+        q = q.where(EdgeGapRow.agent_id == agent_id)
     return list(session.execute(q).scalars())

@@ -12,7 +12,7 @@ from exposure.wire import ACKED_ALARMS, ACKED_SEQ, LEGACY_ACKED_ALARMS
 from server.accounts.auth import StaffDep
 from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
 from server.ingest.agents import AgentDep
-from server.ingest.ledger import gaps
+from server.ingest.ledger import edge_gaps, gaps
 from server.ingest.service import IngestRefused, accept_batch
 from server.ingest.status import StatusReport, store_status
 from server.series.models import Agent, AgentStatus
@@ -59,6 +59,18 @@ class GapOut(BaseModel):
     detected_ms: int
 
 
+class EdgeGapOut(BaseModel):
+    """Readings the agent could not keep: `dropped` readings of `sensor` between `from_ts` and `to_ts`, and why
+    (`disk_full`). Reported by the agent with the batch `seq` that followed."""
+
+    sensor: str
+    from_ts: int
+    to_ts: int
+    dropped: int
+    reason: str
+    seq: int
+
+
 class AgentOut(BaseModel):
     site: str
     name: str
@@ -71,7 +83,10 @@ class AgentOut(BaseModel):
     outbox_readings: int | None
     oldest_unsent_ms: int | None
     outbox_full: bool
+    disk_full: bool
+    dropped_readings: int | None
     gaps: list[GapOut]
+    edge_gaps: list[EdgeGapOut]
 
 
 @router.post("/agent-status", tags=["agents"], summary="An agent reports its status (agent token)")
@@ -101,6 +116,10 @@ def list_agents(services: ServicesDep, session: SessionDep, _: StaffDep) -> list
                 detected_ms=g.detected_ms,
             )
         )
+    dropped: dict[int, list[EdgeGapOut]] = {}
+    for e in edge_gaps(session):
+        dropped.setdefault(e.agent_id, []).append(EdgeGapOut(sensor=e.sensor, from_ts=e.from_ts, to_ts=e.to_ts,
+                                                             dropped=e.dropped, reason=e.reason, seq=e.seq))
     out = []
     for agent, status in rows:
         last = max(x for x in (agent.last_seen_ms, status.reported_ms if status else None, 0) if x is not None)
@@ -123,7 +142,10 @@ def list_agents(services: ServicesDep, session: SessionDep, _: StaffDep) -> list
                 outbox_readings=status.outbox_readings if status else None,
                 oldest_unsent_ms=status.oldest_unsent_ms if status else None,
                 outbox_full=status.outbox_full if status else False,
+                disk_full=status.disk_full if status else False,
+                dropped_readings=status.dropped_readings if status else None,
                 gaps=by_agent.get(agent.id, []),
+                edge_gaps=dropped.get(agent.id, []),
             )
         )
     return out

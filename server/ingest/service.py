@@ -23,7 +23,7 @@ from server.counters import Counters
 from server.events import Events, ReadingsBackfilled
 from server.ingest.ledger import record_batch
 from server.ingest.rollups import add_to_rollups
-from server.series.models import Agent, IngestedBatch, Latest, ReadingRow, Sensor
+from server.series.models import Agent, EdgeGapRow, IngestedBatch, Latest, ReadingRow, Sensor
 from server.series.rows import flags_to_text
 
 #: readings older than this on arrival may change exposure records already computed
@@ -181,10 +181,14 @@ def _store(
             agent_id=agent_id, seq=batch.seq, received_ms=now_ms, n_readings=len(batch.readings), digest=digest
         )
     )
+    for gap in batch.gaps:
+        session.add(EdgeGapRow(agent_id=agent_id, seq=batch.seq, sensor=gap.sensor, from_ts=gap.from_ts,
+                               to_ts=gap.to_ts, dropped=gap.dropped, reason=gap.reason, received_ms=now_ms))
     session.flush()
     ts = [r.ts for r in batch.readings]
     record_batch(
-        session, agent, seq=batch.seq, min_ts=min(ts, default=None), max_ts=max(ts, default=None), now_ms=now_ms
+        session, agent, seq=batch.seq, min_ts=min(ts, default=None), max_ts=max(ts, default=None), now_ms=now_ms,
+        first_seq=batch.first_seq,
     )
     return IngestResult(agent.acked_seq, False, len(readings), opened, resolved)
 

@@ -20,6 +20,8 @@ class StatusReport(BaseModel):
     outbox_readings: int | None = Field(default=None, ge=0)
     oldest_unsent_ms: int | None = None
     outbox_full: bool = False
+    disk_full: bool = False
+    dropped_readings: int | None = Field(default=None, ge=0)
 
 
 def store_status(session: Session, agent_id: int, report: StatusReport, *, now_ms: int) -> None:
@@ -32,3 +34,5 @@ def store_status(session: Session, agent_id: int, report: StatusReport, *, now_m
         row.outbox_readings = report.outbox_readings
         row.oldest_unsent_ms = report.oldest_unsent_ms
         row.outbox_full = report.outbox_full
+        row.disk_full = report.disk_full
+        row.dropped_readings = report.dropped_readings

@@ -127,6 +127,22 @@ class DeliveryGap(Base):
     detected_ms: Mapped[int] = mapped_column(BigInteger)
 
 
+class EdgeGapRow(Base):
+    """Readings an agent could not keep (its disk was full), as it reported them in batch `seq`: `dropped`
+    readings of `sensor` between `from_ts` and `to_ts`, and why. Kept for good: the record of a hole in the data."""
+
+    __tablename__ = "edge_gaps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    sensor: Mapped[str] = mapped_column(String(128), index=True)
+    from_ts: Mapped[int] = mapped_column(BigInteger)
+    to_ts: Mapped[int] = mapped_column(BigInteger)
+    dropped: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))
+    received_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class AgentStatus(Base):
     """What an agent last said about itself (MQTT status topic, or POST /api/v1/agent-status), and the highest
     batch the server has seen from it."""
@@ -142,4 +158,6 @@ class AgentStatus(Base):
     outbox_readings: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     oldest_unsent_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     outbox_full: Mapped[bool] = mapped_column(default=False)
+    disk_full: Mapped[bool] = mapped_column(default=False)
+    dropped_readings: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 

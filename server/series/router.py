@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select
 
 from server.accounts.auth import StaffDep
-from server.series.models import Agent, DeliveryGap, ReadingRow, Rollup1m, Sensor, energy_to_level
+from server.series.models import Agent, DeliveryGap, EdgeGapRow, ReadingRow, Rollup1m, Sensor, energy_to_level
 from server.series.rows import flags_of, select_readings
 from server.services import ServicesDep, SessionDep
 
@@ -35,12 +35,23 @@ class GapOut(BaseModel):
     before_ts: int | None
 
 
+class DroppedOut(BaseModel):
+    """Readings of the sensor its agent could not keep (`reason`: disk_full), between from_ts and to_ts."""
+
+    agent: str
+    from_ts: int
+    to_ts: int
+    dropped: int
+    reason: str
+
+
 class Coverage(BaseModel):
-    """Whether the server holds everything the sensor's agent sent for the period: batches known to be missing
-    (the gap ledger) whose time range overlaps the period are listed."""
+    """Whether the server holds everything the sensor's agent measured for the period: batches known to be
+    missing (the gap ledger) and readings the agent reported it dropped, overlapping the period, are listed."""
 
     complete: bool
     gaps: list[GapOut]
+    dropped: list[DroppedOut] = []
 
 
 class ReadingsOut(BaseModel):
@@ -84,11 +95,14 @@ def list_readings(
         for r in rows
     ]
     return ReadingsOut(
-        sensor=sensor, readings=readings, coverage=_coverage(session, {r.agent_id for r in found}, since, until)
+        sensor=sensor, readings=readings,
+        coverage=_coverage(session, sensor, {r.agent_id for r in found}, since, until)
     )
 
 
-def _coverage(session: SessionDep, agent_ids: set[int], since: int | None, until: int | None) -> Coverage:
+def _coverage(
+    session: SessionDep, sensor: str, agent_ids: set[int], since: int | None, until: int | None
+) -> Coverage:
     q = (
         select(DeliveryGap, Agent.name)
         .join(Agent, Agent.id == DeliveryGap.agent_id)
@@ -102,8 +116,20 @@ def _coverage(session: SessionDep, agent_ids: set[int], since: int | None, until
         GapOut(agent=name, first_seq=g.first_seq, last_seq=g.last_seq, after_ts=g.after_ts, before_ts=g.before_ts)
         for g, name in session.execute(q.order_by(DeliveryGap.first_seq)).all()
     ]
-    return Coverage(complete=not gaps, gaps=gaps)
-
+    d = (
+        select(EdgeGapRow, Agent.name)
+        .join(Agent, Agent.id == EdgeGapRow.agent_id)
+        .where(EdgeGapRow.agent_id.in_(agent_ids), EdgeGapRow.sensor == sensor)
+    )
+    if since is not None:
+        d = d.where(EdgeGapRow.to_ts >= since)
+    if until is not None:
+        d = d.where(EdgeGapRow.from_ts < until)
+    dropped = [
+        DroppedOut(agent=name, from_ts=e.from_ts, to_ts=e.to_ts, dropped=e.dropped, reason=e.reason)
+        for e, name in session.execute(d.order_by(EdgeGapRow.from_ts)).all()
+    ]
+    return Coverage(complete=not gaps and not dropped, gaps=gaps, dropped=dropped)
 
 
 class TrendPoint(BaseModel):

@@ -52,6 +52,9 @@ class Server(ServerProcess):
     def gaps(self) -> list[object]:
         return [g for a in self.get("/agents") for g in a["gaps"]]
 
+    def edge_gaps(self) -> list[dict[str, object]]:
+        return [g for a in self.get("/agents") for g in a["edge_gaps"]]
+
 
 class AgentProc(Proc):
     def __init__(
@@ -65,6 +68,8 @@ class AgentProc(Proc):
         interval_s: float = 0.02,
         mqtt_extra: str = "",
         retry_max_s: float = 2.0,
+        data_dir: Path | None = None,
+        outbox_extra: str = "",
     ) -> None:
         token = server.agent_token("faults", "gw-1")
         if uplink == "mqtt":
@@ -75,10 +80,11 @@ class AgentProc(Proc):
                   f'retry_max_s = {retry_max_s}\n')
         self.sensors = ["f-noise", "f-gas"]
         cfg = directory / "agent.toml"
+        data_dir = data_dir or directory / "agent"
         cfg.write_text(
-            f'schema_version = 1\nsite = "faults"\nagent = "gw-1"\ndata_dir = "{directory}/agent"\n'
+            f'schema_version = 1\nsite = "faults"\nagent = "gw-1"\ndata_dir = "{data_dir}"\n'
             f"[uplink]\n{up}"
-            "[outbox]\nflush_interval_s = 0.2\n"
+            f"[outbox]\nflush_interval_s = 0.2\n{outbox_extra}"
             + "".join(
                 f'[[sources]]\ntype = "simulator"\nname = "{name}"\nkind = "{kind}"\ninterval_s = {interval_s}\n'
                 f"samples = {samples}\n"
@@ -86,7 +92,7 @@ class AgentProc(Proc):
             )
         )
         self.expected = samples * (1 + 3)  # noise: laeq; gas: co, h2s, o2
-        self.outbox_path = directory / "agent" / "outbox-gw-1.db"
+        self.outbox_path = data_dir / "outbox-gw-1.db"
         super().__init__("agent", [*HAZMON, "agent", "run", "-c", str(cfg)], log=directory / "agent.log")
 
     def outbox(self) -> dict[str, int]:

@@ -22,6 +22,7 @@ import pytest
 from exposure import Batch, Reading
 from exposure.batch import encode_batch
 from tests.faults.conftest import AgentProc, Influxd, Mosquitto, Proc, Server, dump_logs
+from tests.kit.small_disk import fill, small_disk
 from tests.kit.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -208,3 +209,63 @@ def test_batches_out_of_order_fill_the_gap_ledger_then_clear_it(tmp_path: Path, 
     assert asyncio.run(_publish(broker.url, [_batch(2, start)])) == [3]
     assert server.gaps() == []
     assert len(server.stored(["raw-1"])) == 15
+
+
+def test_first_contact_before_the_server_subscribes_loses_nothing(tmp_path: Path, procs: list[Proc]) -> None:
+    """The agent publishes its first batches while no server has ever subscribed (the broker keeps nothing for
+    it): the server's first batch is a later one, so the earlier seqs are a gap, not acknowledged; the agent
+    sends them again and every reading is stored once."""
+    broker = Mosquitto(tmp_path)
+    started(procs, broker)
+    setup = Server(tmp_path)  # the database and the agent's token, with no MQTT client yet
+    started(procs, setup)
+    agent = AgentProc(tmp_path, setup, uplink="mqtt", mqtt_url=broker.url, samples=300)
+    setup.stop()
+    started(procs, agent)
+    wait_for(lambda: agent.outbox()["last_seq"] >= 5, timeout=60, what="batches published to nobody")
+    server = Server(tmp_path, mqtt_url=broker.url)
+    started(procs, server)
+    assert_complete(server, agent, expected=agent.expected, directory=tmp_path)
+
+
+def test_full_disk_loses_only_what_its_gaps_record(tmp_path: Path, procs: list[Proc]) -> None:
+    """The agent's disk (a 3 MiB filesystem) fills while the server is down: the agent keeps running, holds 100
+    readings in memory and records the rest it drops as a disk_full gap; the server's acks free space (the
+    reserve lets the deletes through), the disk is emptied, and every reading is stored once or counted in a
+    gap with its reason."""
+    with small_disk(tmp_path / "disk", size_kib=3072) as disk:
+        server = Server(tmp_path)
+        started(procs, server)
+        agent = AgentProc(tmp_path, server, uplink="http", samples=750, data_dir=disk,
+                          outbox_extra="memory_readings = 100\n")
+        started(procs, agent)
+        flowing(server, agent)
+        server.kill()
+        wait_for(lambda: agent.outbox()["pending_readings"] > 400, timeout=30, what="readings to pile up",
+                 poll_s=0.5)
+        fill(disk / "filler")
+        wait_for(lambda: "outbox cannot write" in agent.log_text(), timeout=30, what="the agent to see the full disk")
+        time.sleep(2)  # readings are dropped while the disk stays full: the point of the test
+        assert agent.running(), "the agent survived the full disk"
+        server.start()
+        wait_for(lambda: "outbox writes again" in agent.log_text(), timeout=60, what="acks to free space")
+        (disk / "filler").unlink()
+
+        def accounted() -> bool:
+            return len(server.stored(agent.sensors)) + sum(int(g["dropped"]) for g in server.edge_gaps()) \
+                >= agent.expected
+
+        try:
+            wait_for(accounted, timeout=120, what="every reading stored or in a gap", poll_s=0.5)
+            wait_for(lambda: agent.outbox()["pending_batches"] == 0, timeout=60, what="the outbox to drain",
+                     poll_s=0.5)
+            stored = server.stored(agent.sensors)
+            edge = server.edge_gaps()
+            dropped = sum(int(g["dropped"]) for g in edge)
+            assert not [k for k, n in Counter(stored).items() if n > 1], "duplicated readings"
+            assert dropped > 0 and {g["reason"] for g in edge} == {"disk_full"}
+            assert len(stored) + dropped == agent.expected
+            assert server.gaps() == []
+        except AssertionError:
+            print(dump_logs(tmp_path), {p.name: p.stat().st_size for p in disk.iterdir()}, agent.outbox())
+            raise

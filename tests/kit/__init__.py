@@ -8,6 +8,7 @@
 - `mosquitto`, `influxd`: brokers and databases of the test's own, on free loopback ports in a temp dir
 - `databases`: SQLite and PostgreSQL databases from a migrated template
 - `receivers`: a real SMTP server (aiosmtpd) and a webhook receiver on loopback
+- `small_disk`: a tmpfs to fill up (the full-disk tests)
 - `browser`: Debian's Chromium through Playwright, with the flags that keep it offline
 - `server`: the server harness, in process (`build_app`, `seed`) and as a child process (`ServerProcess`)
 - `server_internals`: the only module that reaches into the server's internals (repoint it when they move)

@@ -38,6 +38,8 @@ def reading(sensor: str = "tank-3-gas", quantity: str = "h2s", value: float = 1.
 
 
 def batch(seq: int, readings: list[dict[str, Any]], *, site: str = SITE, agent: str = AGENT,
-          sent_ms: int | None = None) -> bytes:
+          sent_ms: int | None = None, **optional: Any) -> bytes:
+    """A batch as an agent sends it; `optional` holds `first_seq` or `gaps`."""
     return json.dumps({"schema": "hazmon.batch/1", "site": site, "agent": agent, "seq": seq,
-                       "sent_ms": now_ms() if sent_ms is None else sent_ms, "readings": readings}).encode()
+                       "sent_ms": now_ms() if sent_ms is None else sent_ms, "readings": readings,
+                       **optional}).encode()

@@ -148,6 +148,63 @@ def test_first_batch_seen_sets_the_watermark_baseline(client, agent_headers):
     assert r.json() == {"acked_seq": 42}
 
 
+def test_first_contact_counts_seqs_from_the_agents_first_seq_as_missing(client, agent_headers, admin_headers):
+    """An agent whose outbox starts at 1 and whose first batch to arrive is 3 (1 and 2 were lost before the
+    server listened): 1-2 are a gap and nothing is acknowledged until they arrive."""
+    t = now_ms() - 10_000
+
+    def send(seq: int) -> int:
+        r = client.post("/api/v1/ingest", content=batch(seq, [reading(value=float(seq), ts=t + seq)], first_seq=1),
+                        headers=agent_headers)
+        assert r.status_code == 200, r.text
+        return r.json()["acked_seq"]
+
+    assert send(3) == 0
+    (agent,) = client.get("/api/v1/agents", headers=admin_headers).json()
+    assert [(g["first_seq"], g["last_seq"], g["after_ts"], g["before_ts"]) for g in agent["gaps"]] == [
+        (1, 2, None, t + 3)]
+    assert send(1) == 1
+    assert send(2) == 3
+    (agent,) = client.get("/api/v1/agents", headers=admin_headers).json()
+    assert agent["gaps"] == [] and agent["acked_seq"] == 3
+
+
+def test_first_seq_after_acknowledged_batches_is_the_baseline(client, agent_headers):
+    """An agent that already had 1-40 acknowledged (by a server whose data this one does not hold) says its
+    outbox starts at 41: 41 is acknowledged at once."""
+    t = now_ms() - 10_000
+    r = client.post("/api/v1/ingest", content=batch(41, [reading(ts=t)], first_seq=41), headers=agent_headers)
+    assert r.json() == {"acked_seq": 41}
+
+
+def test_dropped_readings_are_gaps_with_a_reason(client, agent_headers, admin_headers):
+    """A batch carrying the readings its agent could not keep (disk full) puts them in the agent's ledger and in
+    the coverage of the sensor's readings for any period that overlaps them; a resend adds nothing."""
+    t = now_ms() - 60_000
+    gap = {"sensor": "tank-3-gas", "from_ts": t + 1000, "to_ts": t + 9000, "dropped": 41, "reason": "disk_full"}
+    for _ in range(2):
+        r = client.post("/api/v1/ingest", content=batch(1, [reading(ts=t), reading(ts=t + 10_000)], gaps=[gap]),
+                        headers=agent_headers)
+        assert r.status_code == 200, r.text
+    (agent,) = client.get("/api/v1/agents", headers=admin_headers).json()
+    assert agent["edge_gaps"] == [{**gap, "seq": 1}]
+    body = client.get("/api/v1/readings", params={"sensor": "tank-3-gas"}, headers=admin_headers).json()
+    assert body["coverage"]["complete"] is False
+    assert body["coverage"]["dropped"] == [
+        {"agent": AGENT, "from_ts": t + 1000, "to_ts": t + 9000, "dropped": 41, "reason": "disk_full"}]
+    later = client.get("/api/v1/readings", params={"sensor": "tank-3-gas", "since": t + 9001},
+                       headers=admin_headers).json()
+    assert later["coverage"] == {"complete": True, "gaps": [], "dropped": []}
+
+
+def test_a_gap_with_an_unknown_reason_is_refused(client, agent_headers):
+    """Gaps are validated like readings: an unknown reason is a 422 naming it."""
+    gap = {"sensor": "s", "from_ts": 1, "to_ts": 2, "dropped": 1, "reason": "bored"}
+    r = client.post("/api/v1/ingest", content=batch(1, [], gaps=[gap]), headers=agent_headers)
+    assert r.status_code == 422
+    assert r.json()["detail"]["path"] == "gaps[0].reason"
+
+
 def test_human_token_cannot_ingest(app, client):
     """A person's API token is not an agent token: 401 on ingest."""
     token = user_token(app, "admin", "admin")
