@@ -14,6 +14,11 @@ batches. When a delete fails for want of space the reserve is given up, the dele
 checkpointed (the deleted batches' pages are then free for the next ones); the reserve is put back once the disk
 has room for it four times over. The WAL is kept small so that a checkpoint needs little room. A batch may
 carry the gaps of readings the agent had to drop.
+
+Held readings (from a broker that redelivers a message not yet acknowledged, e.g. after a crash between this
+write and the acknowledgement) are written only once: their (sensor, quantity, ts) keys go into `held_keys` in
+the batch's transaction, and a reading whose key is there is left out. The newest `HELD_KEYS` keys are kept,
+far more than a broker has in flight.
 """
 
 from __future__ import annotations
@@ -40,6 +45,12 @@ CREATE TABLE IF NOT EXISTS batches (
     gaps       TEXT    NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS held_keys (
+    sensor   TEXT    NOT NULL,
+    quantity TEXT    NOT NULL,
+    ts       INTEGER NOT NULL,
+    UNIQUE (sensor, quantity, ts)
+);
 CREATE TABLE IF NOT EXISTS journal (
     seq        INTEGER PRIMARY KEY,
     created_ms INTEGER NOT NULL,
@@ -58,6 +69,9 @@ class OutboxFull(Exception):
 class OutboxDiskFull(Exception):
     """The disk under the outbox is full: the batch was not written (nothing partial is kept)."""
 
+
+#: how many held readings' keys are remembered to drop a broker's redelivery of what is already written
+HELD_KEYS = 100_000
 
 #: space held back for deleting acknowledged batches on a full disk
 RESERVE_BYTES = 1024 * 1024
@@ -137,21 +151,23 @@ class Outbox:
 
     # -- blocking API -------------------------------------------------------------------------------------
     def append(
-        self, readings: Sequence[Reading], *, now_ms: int, past_bound: bool = False, gaps: Sequence[EdgeGap] = ()
-    ) -> int:
+        self, readings: Sequence[Reading], *, now_ms: int, past_bound: bool = False, gaps: Sequence[EdgeGap] = (),
+        held: Sequence[Reading] = (),
+    ) -> int | None:
         """Write one batch durably and return its seq. Raises OutboxFull when over the bound, unless
         `past_bound` (the agent's last batch at shutdown: better a little over the bound than readings lost), and
-        OutboxDiskFull when the disk has no room. A batch of only `gaps` (no readings) is allowed."""
-        if not readings and not gaps:
+        OutboxDiskFull when the disk has no room. A batch of only `gaps` (no readings) is allowed. `held`
+        readings already written are left out; None when nothing was left to write."""
+        if not readings and not gaps and not held:
             raise ValueError("an empty batch is not written")
         try:
-            return self._insert(readings, now_ms=now_ms, past_bound=past_bound, gaps=gaps)
+            return self._insert(readings, now_ms=now_ms, past_bound=past_bound, gaps=gaps, held=held)
         except OutboxDiskFull:
             # The WAL may hold the space that deleted batches left: moving it into the database and truncating
             # it gives that back. The reserve is not touched here: it is for deleting acknowledged batches.
             if not self._checkpoint():
                 raise
-            return self._insert(readings, now_ms=now_ms, past_bound=past_bound, gaps=gaps)
+            return self._insert(readings, now_ms=now_ms, past_bound=past_bound, gaps=gaps, held=held)
 
     def _checkpoint(self) -> bool:
         """Copy the WAL into the database and truncate it; False when it could not (a reader holds it)."""
@@ -163,16 +179,21 @@ class Outbox:
         return not busy
 
     def _insert(
-        self, readings: Sequence[Reading], *, now_ms: int, past_bound: bool, gaps: Sequence[EdgeGap]
-    ) -> int:
-        payload = encode_readings(list(readings))
+        self, readings: Sequence[Reading], *, now_ms: int, past_bound: bool, gaps: Sequence[EdgeGap],
+        held: Sequence[Reading],
+    ) -> int | None:
         with self._lock:
-            if not past_bound and self._readings + len(readings) > self.max_readings:
+            if not past_bound and self._readings + len(readings) + len(held) > self.max_readings:
                 raise OutboxFull(f"outbox holds {self._readings} readings (max {self.max_readings})")
             cur = self._db.cursor()
             try:
                 cur.execute("BEGIN IMMEDIATE")
                 try:
+                    readings = [*readings, *self._new_held(cur, held)]
+                    if not readings and not gaps:
+                        cur.execute("COMMIT")
+                        return None
+                    payload = encode_readings(readings)
                     seq = self._meta(cur, "last_seq") + 1
                     cur.execute(
                         "INSERT INTO batches (seq, created_ms, n_readings, readings, gaps) VALUES (?, ?, ?, ?, ?)",
@@ -193,6 +214,20 @@ class Outbox:
                 raise
             self._readings += len(readings)
         return seq
+
+    @staticmethod
+    def _new_held(cur: sqlite3.Cursor, held: Sequence[Reading]) -> list[Reading]:
+        """The held readings not written before (their keys recorded in this transaction)."""
+        if not held:
+            return []
+        new = []
+        for r in held:
+            cur.execute("INSERT OR IGNORE INTO held_keys (sensor, quantity, ts) VALUES (?, ?, ?)",
+                        (r.sensor, r.quantity, r.ts))
+            if cur.rowcount:
+                new.append(r)
+        cur.execute("DELETE FROM held_keys WHERE rowid <= (SELECT MAX(rowid) FROM held_keys) - ?", (HELD_KEYS,))
+        return new
 
     def _rollback(self, cur: sqlite3.Cursor) -> None:
         with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may already have rolled back
@@ -274,9 +309,11 @@ class Outbox:
 
     # -- async wrappers -----------------------------------------------------------------------------------
     async def append_async(
-        self, readings: Sequence[Reading], *, now_ms: int, past_bound: bool = False, gaps: Sequence[EdgeGap] = ()
-    ) -> int:
-        seq = await asyncio.to_thread(self.append, readings, now_ms=now_ms, past_bound=past_bound, gaps=gaps)
+        self, readings: Sequence[Reading], *, now_ms: int, past_bound: bool = False, gaps: Sequence[EdgeGap] = (),
+        held: Sequence[Reading] = (),
+    ) -> int | None:
+        seq = await asyncio.to_thread(self.append, readings, now_ms=now_ms, past_bound=past_bound, gaps=gaps,
+                                      held=held)
         self._notify()
         return seq
 

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.sources import Source
+from agent.sources import Held, Source
 from exposure import Reading
 
 
@@ -83,10 +83,15 @@ async def probe(source: Source, *, duration_s: float) -> ProbeReport:
     """
     seen: list[Reading] = []
     errors: list[str] = []
+    source = source.for_probe()
 
     async def consume() -> None:
-        async for reading in source.readings():
-            seen.append(reading)
+        async for item in source.readings():
+            if isinstance(item, Held):
+                seen.extend(item.readings)
+                item.release()
+            else:
+                seen.append(item)
 
     task = asyncio.create_task(consume())
     try:

@@ -9,6 +9,11 @@ reading, the readings are held in memory up to `outbox.memory_readings`, and bey
 recorded per sensor (interval, count, reason) in the `DropLedger`. The flusher retries every flush interval;
 the first batch written afterwards carries the gaps to the server. The state is reported (`disk_full`), logged
 once and driven to the alarm outputs as `agent.disk-full`.
+
+Held readings (a source whose broker keeps each message until it is acknowledged, `agent.sources.Held`) are
+released only after the batch that holds them is written, and the batch is written as soon as
+`HELD_FLUSH_MESSAGES` messages wait (a broker sends only so many unacknowledged messages at a time). While the
+outbox cannot write, held readings are never dropped: their source waits and the broker keeps the rest.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -38,6 +44,9 @@ from exposure import Reading
 from exposure.wire import StatusReport
 
 log = logging.getLogger(__name__)
+
+#: write a batch once this many held messages wait for it (Mosquitto sends 20 unacknowledged ones at most)
+HELD_FLUSH_MESSAGES = 10
 
 try:
     _VERSION = version("hazmon")
@@ -70,8 +79,11 @@ class Agent:
         self.uplink = self._make_uplink()
         self.pipeline = Pipeline(config.sources, clock=self.clock)
         self.pipeline.add_observer(self.alarms.observe)
-        self.supervisor = Supervisor(self.sources, emit=self._emit, clock=self.clock)
+        self.supervisor = Supervisor(self.sources, emit=self._emit, hold=self._hold, clock=self.clock)
         self._pending: list[Reading] = []
+        self._held: list[Reading] = []  # readings whose source waits for them to be written
+        self._releases: list[Callable[[], None]] = []
+        self.release_failures = 0
         self._flush_now = asyncio.Event()
         self._lock = asyncio.Lock()
         self.readings_read = 0
@@ -141,6 +153,20 @@ class Agent:
         if len(self._pending) >= self.config.outbox.max_batch_readings:
             await self.flush()
 
+    async def _hold(self, readings: Sequence[Reading], release: Callable[[], None]) -> None:
+        """Readings the broker keeps until `release()`: never dropped; while the outbox cannot write, the
+        source waits here (the broker holds what comes next)."""
+        while self.write_error is not None:
+            await self.outbox.wait_changed(0.5)
+            await self.flush()
+        for reading in readings:
+            self._held.append(self.pipeline.process(reading))
+            self.readings_read += 1
+        self._releases.append(release)
+        if len(self._releases) >= HELD_FLUSH_MESSAGES or len(self._pending) + len(self._held) >= \
+                self.config.outbox.max_batch_readings:
+            await self.flush()
+
     async def flush(self, *, final: bool = False) -> None:
         """Write what has been gathered as one batch. Waits (backpressure) while the outbox is full, except for
         the `final` flush at shutdown, which writes past the bound rather than lose what was read.
@@ -148,9 +174,9 @@ class Agent:
         The readings stay in memory until the batch is on disk: a cancellation while waiting loses nothing, and
         one during the write lets the write finish (it cannot be interrupted), so no batch is written twice."""
         async with self._lock:
-            if not self._pending and not self.drops.pending():
+            if not self._pending and not self._held and not self.drops.pending():
                 return
-            while not final and not self.outbox.has_room(len(self._pending)):
+            while not final and not self.outbox.has_room(len(self._pending) + len(self._held)):
                 if not self.outbox_full:
                     message = (f"outbox full ({self.outbox.max_readings} readings): reading paused until the "
                                "server catches up")
@@ -164,9 +190,11 @@ class Agent:
                                          ts=self.clock.now_ms())
             self.outbox_full = False
             batch, self._pending = self._pending, []
+            held, self._held = self._held, []
+            releases, self._releases = self._releases, []
             gaps = self.drops.take()
-            write = asyncio.ensure_future(
-                self.outbox.append_async(batch, now_ms=self.clock.now_ms(), past_bound=final, gaps=gaps))
+            write = asyncio.ensure_future(self.outbox.append_async(
+                batch, now_ms=self.clock.now_ms(), past_bound=final, gaps=gaps, held=held))
             try:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
@@ -179,10 +207,23 @@ class Agent:
             finally:
                 if write.done() and not write.cancelled() and write.exception() is not None:
                     self._pending[:0] = batch  # not written: keep it for the next flush
+                    self._held[:0] = held
+                    self._releases[:0] = releases
                     self.drops.restore(gaps)
-            self.batches_written += 1
+            if write.result() is not None:
+                self.batches_written += 1
+            self._release(releases)
             if self.write_error is not None:
                 self._write_recovered()
+
+    def _release(self, releases: list[Callable[[], None]]) -> None:
+        """The held readings are on disk: tell their sources (each alone: one failing never stops another)."""
+        for release in releases:
+            try:
+                release()
+            except Exception as exc:
+                self.release_failures += 1
+                log.warning("releasing held readings failed: %s", exc)
 
     def _write_failed(self, exc: Exception) -> None:
         """The outbox could not write the batch (kept in memory): say so once, drive the alarm outputs."""

@@ -7,12 +7,17 @@ task, so one failing device never stops another.
 Two shapes, as in Telegraf: a *streaming* source implements `readings()` directly (a device that pushes frames);
 a *polled* source implements `poll()` and is called every `interval_s`.
 A failed read raises (the supervisor counts it and retries) or yields nothing: never a 0.
+
+A source fed by something that keeps messages until they are acknowledged (a broker session) yields `Held`
+readings: its `release()` is called once they are durably in the outbox, so a crash before then loses nothing
+(the broker delivers the message again; the outbox drops readings it already holds).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +29,15 @@ from exposure import Reading
 
 class SourceFinished(Exception):
     """Raised by `poll()` when a finite source (a replay, a scripted simulation) has nothing more to give."""
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Readings that upstream keeps until `release()`: called once they are in the outbox (at once when the
+    agent keeps none of them, e.g. every value was rejected)."""
+
+    readings: tuple[Reading, ...]
+    release: Callable[[], None]
 
 
 class SourceConfig(BaseModel):
@@ -60,8 +74,13 @@ class Source(ABC):
         return self.config.name
 
     @abstractmethod
-    def readings(self) -> AsyncIterator[Reading]:
+    def readings(self) -> AsyncIterator[Reading | Held]:
         """Yield readings as they come. Returning ends the source; raising makes the supervisor restart it."""
+
+    def for_probe(self) -> Source:
+        """The source as `hazmon agent probe` runs it beside a running agent (e.g. without taking over the
+        agent's broker session). The same source by default."""
+        return self
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Release the device (close the port, disconnect). Called after `readings()` ends or fails."""

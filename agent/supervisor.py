@@ -11,19 +11,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from agent.backoff import Backoff
 from agent.clock import Clock
 from agent.probe import SourceCounters
-from agent.sources import Source
+from agent.sources import Held, Source
 from exposure import Reading
 from exposure.quantities import canonical_unit, implausible
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[Reading], Awaitable[None]]
+#: readings and the release to call once they are durable
+Hold = Callable[[Sequence[Reading], Callable[[], None]], Awaitable[None]]
 
 
 @dataclass
@@ -42,9 +44,11 @@ REJECTION_LOG_INTERVAL_MS = 60_000
 
 
 class Supervisor:
-    def __init__(self, sources: list[Source], *, emit: Emit, clock: Clock, max_backoff_s: float = 60.0) -> None:
+    def __init__(self, sources: list[Source], *, emit: Emit, clock: Clock, max_backoff_s: float = 60.0,
+                 hold: Hold | None = None) -> None:
         self.sources = sources
         self.emit = emit
+        self.hold = hold
         self.clock = clock
         self.max_backoff_s = max_backoff_s
         self.health = {s.name: SourceHealth(s.name) for s in sources}
@@ -61,13 +65,14 @@ class Supervisor:
         while True:
             health.state = "running"
             try:
-                async for reading in source.readings():
-                    reason = implausible(reading.value, canonical_unit(reading.unit) or reading.unit)
-                    if reason is not None:
-                        self._reject(source, health, reading, reason)
-                        continue
-                    await self.emit(reading)
-                    health.readings += 1
+                async for item in source.readings():
+                    if isinstance(item, Held):
+                        kept = [r for r in item.readings if self._accept(source, health, r)]
+                        await self._hold(kept, item.release)
+                        health.readings += len(kept)
+                    elif self._accept(source, health, item):
+                        await self.emit(item)
+                        health.readings += 1
                     backoff.reset()
                 health.state = "finished"
                 return
@@ -85,6 +90,21 @@ class Supervisor:
                 except Exception as exc:
                     log.warning("source %s: close failed: %s", source.name, exc)
             await self.clock.sleep(delay)
+
+    def _accept(self, source: Source, health: SourceHealth, reading: Reading) -> bool:
+        reason = implausible(reading.value, canonical_unit(reading.unit) or reading.unit)
+        if reason is None:
+            return True
+        self._reject(source, health, reading, reason)
+        return False
+
+    async def _hold(self, readings: Sequence[Reading], release: Callable[[], None]) -> None:
+        if readings and self.hold is not None:
+            await self.hold(readings, release)
+            return
+        for reading in readings:  # no durable hold here (a test, a probe): emitted, then released
+            await self.emit(reading)
+        release()
 
     def _reject(self, source: Source, health: SourceHealth, reading: Reading, reason: str) -> None:
         health.rejected[reason] += 1

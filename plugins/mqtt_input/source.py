@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path as FilePath
 from typing import Any, ClassVar, Literal
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from agent.backoff import Backoff
 from agent.probe import SourceCounters
-from agent.sources import Source, SourceConfig
+from agent.sources import Held, Source, SourceConfig
 from exposure import Reading
 from exposure.quantities import canonical_unit, unit_for
 from plugins.mqtt_input.broker import BrokerError, BrokerOptions, subscription
@@ -80,7 +81,17 @@ class MqttInputConfig(SourceConfig):
     tls_insecure: bool = Field(default=False, description="skip the broker's host name check (testing only)")
     username: str | None = None
     password: SecretStr | None = None
-    client_id: str | None = Field(default=None, description="default: a random id (clean session)")
+    client_id: str | None = Field(
+        default=None, description="default: hazmon-<host>-<name> (persistent session), a random id (clean)")
+    session: Literal["auto", "persistent", "clean"] = Field(
+        default="auto",
+        description="persistent: the broker keeps messages while the agent is away, each acknowledged once it is "
+                    "in the outbox; needs timestamp_path (a replayed message keeps its own time). auto: "
+                    "persistent when timestamp_path is set, else clean",
+    )
+    protocol: Literal["3.1.1", "5"] = Field(default="3.1.1", description="MQTT protocol version")
+    session_expiry_s: int = Field(default=86_400, ge=60, le=30 * 86_400,
+                                  description="MQTT 5: how long the broker keeps a persistent session")
     topics: list[str] = Field(default_factory=list, description="subscription filters (+ and # allowed)")
     qos: Literal[0, 1, 2] = 1
     sensor: str = Field(default="{name}", description="sensor id: text with {name} and {topic[n]}")
@@ -129,7 +140,14 @@ class MqttInputConfig(SourceConfig):
                 ZoneInfo(self.timestamp_timezone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(f"unknown timestamp_timezone {self.timestamp_timezone!r}") from None
+        if self.session == "persistent" and self.timestamp_path is None:
+            raise ValueError("session = \"persistent\" needs timestamp_path: a message the broker kept while the "
+                             "agent was away would otherwise get the time it arrived, not the time it was measured")
         return self
+
+    @property
+    def persistent(self) -> bool:
+        return self.session == "persistent" or (self.session == "auto" and self.timestamp_path is not None)
 
     def broker_options(self) -> BrokerOptions:
         url = urlsplit(self.url)
@@ -142,9 +160,13 @@ class MqttInputConfig(SourceConfig):
             tls_insecure=self.tls_insecure,
             username=self.username,
             password=self.password.get_secret_value() if self.password else None,
-            client_id=self.client_id,
+            client_id=self.client_id or (f"hazmon-{socket.gethostname()}-{self.name}"[:128] if self.persistent
+                                         else None),
             keepalive_s=self.keepalive_s,
             timeout_s=self.connect_timeout_s,
+            persistent=self.persistent and self.qos > 0,
+            protocol=self.protocol,
+            session_expiry_s=self.session_expiry_s,
         )
 
     def message_rules(self) -> MessageRules:
@@ -187,7 +209,12 @@ class MqttInputSource(Source):
             self.counters.last_error = rejection.detail
         return list(decoded.readings)
 
-    async def readings(self) -> AsyncIterator[Reading]:
+    def for_probe(self) -> MqttInputSource:
+        """A clean session with a random id: probing beside the running agent takes nothing from its session."""
+        config = self.config.model_copy(update={"session": "clean", "client_id": None})
+        return MqttInputSource(config, clock=self.clock)
+
+    async def readings(self) -> AsyncIterator[Reading | Held]:
         options = self.config.broker_options()
         backoff = Backoff(initial_s=self.reconnect_initial_s, max_s=self.config.reconnect_max_s)
         connected_before = False
@@ -202,8 +229,12 @@ class MqttInputSource(Source):
                     connected_before = True
                     try:
                         async for message in messages:
-                            for reading in self.handle(message.topic, message.payload, retained=message.retained):
-                                yield reading
+                            readings = self.handle(message.topic, message.payload, retained=message.retained)
+                            if options.persistent:
+                                yield Held(tuple(readings), message.ack)
+                            else:
+                                for reading in readings:
+                                    yield reading
                     finally:
                         self.connected = False
             except BrokerError as exc:

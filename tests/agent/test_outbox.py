@@ -169,3 +169,19 @@ async def test_async_append_wakes_a_waiting_uplink(path):
     await asyncio.wait_for(waiter, 5.0)
     assert seq == 1
     box.close()
+
+
+def test_held_readings_written_before_are_left_out(tmp_path):
+    """A broker's redelivery of a message already written (a crash before its acknowledgement) adds nothing: the
+    held reading's key is known, so the batch holds only what is new, and a batch of nothing new is not written."""
+    from exposure import Reading
+
+    outbox = Outbox(tmp_path / "outbox.db")
+    first = [Reading("site-01", "co", 1.0, "ppm", 1_764_410_401_000 + i) for i in range(3)]
+    assert outbox.append([], now_ms=0, held=first) == 1
+    again = outbox.append([], now_ms=0, held=[*first, Reading("site-01", "co", 2.0, "ppm", 1_764_410_402_000)])
+    assert again == 2
+    assert [b.n_readings for b in outbox.pending()] == [3, 1]
+    assert outbox.append([], now_ms=0, held=first) is None
+    assert outbox.stats().last_seq == 2
+    outbox.close()

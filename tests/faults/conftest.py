@@ -4,8 +4,11 @@ choices: a broker that keeps its queues on disk, every log in the test's directo
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +21,8 @@ from tests.kit.processes import Proc
 from tests.kit.require import service_missing
 from tests.kit.server import HAZMON, ServerProcess
 
-__all__ = ["AgentProc", "Influxd", "Mosquitto", "Proc", "Server", "dump_logs", "make_certificates"]
+__all__ = ["AgentProc", "Influxd", "Mosquitto", "Proc", "Server", "SitePublisher", "dump_logs",
+           "make_certificates"]
 
 
 class Mosquitto(mosquitto.Mosquitto):
@@ -70,7 +74,11 @@ class AgentProc(Proc):
         retry_max_s: float = 2.0,
         data_dir: Path | None = None,
         outbox_extra: str = "",
+        site_broker: str = "",
+        site_sensors: int = 10,
     ) -> None:
+        """Simulated sources by default; with `site_broker` (a URL), one mqtt_input source reading the
+        `site_sensors` sensors a `SitePublisher` publishes there, in a persistent session."""
         token = server.agent_token("faults", "gw-1")
         if uplink == "mqtt":
             up = (f'type = "mqtt"\nurl = "{mqtt_url}"\nack_timeout_s = 5.0\nstatus_interval_s = 2.0\n'
@@ -78,18 +86,25 @@ class AgentProc(Proc):
         else:
             up = (f'type = "http"\nurl = "{server.url}"\ntoken = "{token}"\nstatus_interval_s = 2.0\n'
                   f'retry_max_s = {retry_max_s}\n')
-        self.sensors = ["f-noise", "f-gas"]
         cfg = directory / "agent.toml"
         data_dir = data_dir or directory / "agent"
-        cfg.write_text(
-            f'schema_version = 1\nsite = "faults"\nagent = "gw-1"\ndata_dir = "{data_dir}"\n'
-            f"[uplink]\n{up}"
-            f"[outbox]\nflush_interval_s = 0.2\n{outbox_extra}"
-            + "".join(
+        if site_broker:
+            self.sensors = SitePublisher.sensor_names(site_sensors)
+            sources = (f'[[sources]]\ntype = "mqtt_input"\nname = "site"\nurl = "{site_broker}"\n'
+                       'topics = ["site/+"]\nsensor = "{topic[1]}"\ntimestamp_path = "ts"\n'
+                       'timestamp_format = "epoch_ms"\nreconnect_max_s = 1.0\n'
+                       '[[sources.mappings]]\npath = "co"\nquantity = "co"\nunit = "ppm"\n')
+        else:
+            self.sensors = ["f-noise", "f-gas"]
+            sources = "".join(
                 f'[[sources]]\ntype = "simulator"\nname = "{name}"\nkind = "{kind}"\ninterval_s = {interval_s}\n'
                 f"samples = {samples}\n"
                 for name, kind in (("f-noise", "noise"), ("f-gas", "gas"))
             )
+        cfg.write_text(
+            f'schema_version = 1\nsite = "faults"\nagent = "gw-1"\ndata_dir = "{data_dir}"\n'
+            f"[uplink]\n{up}"
+            f"[outbox]\nflush_interval_s = 0.2\n{outbox_extra}" + sources
         )
         self.expected = samples * (1 + 3)  # noise: laeq; gas: co, h2s, o2
         self.outbox_path = data_dir / "outbox-gw-1.db"
@@ -124,6 +139,59 @@ class AgentProc(Proc):
             return dict(db.execute("SELECT seq, n_readings FROM journal"))
         finally:
             db.close()
+
+
+class SitePublisher:
+    """Sensors on a site broker, as in the delivery issue's harness: `sensors` sensors, `rate` messages a
+    second in all, each `{"ts": ms, "co": value}` on `site/<sensor>` at QoS 1, from a thread. `published` counts
+    the messages the broker acknowledged."""
+
+    def __init__(self, broker: mosquitto.Mosquitto, *, sensors: int = 10, rate: float = 200.0,
+                 messages: int = 3000) -> None:
+        self.broker, self.rate, self.messages = broker, rate, messages
+        self.names = self.sensor_names(sensors)
+        self.published = 0
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    @staticmethod
+    def sensor_names(n: int) -> list[str]:
+        return [f"site-{k:02d}" for k in range(n)]
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import paho.mqtt.client as mqtt
+
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="site-publisher")
+        try:
+            client.connect("127.0.0.1", self.broker.port)
+            client.loop_start()
+            start = time.monotonic()
+            base_ms = int(time.time() * 1000)
+            for i in range(self.messages):
+                name = self.names[i % len(self.names)]
+                payload = json.dumps({"ts": base_ms + i, "co": float(i % 50)})
+                info = client.publish(f"site/{name}", payload, qos=1)
+                info.wait_for_publish(timeout=30)
+                self.published += 1
+                delay = start + (i + 1) / self.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            client.loop_stop()
+            client.disconnect()
+        except BaseException as exc:  # reported by wait()
+            self.error = exc
+
+    def wait(self, timeout: float = 120.0) -> int:
+        assert self._thread is not None
+        self._thread.join(timeout)
+        if self.error is not None:
+            raise self.error
+        assert not self._thread.is_alive(), "the publisher did not finish"
+        return self.published
 
 
 def make_certificates(directory: Path) -> Path:

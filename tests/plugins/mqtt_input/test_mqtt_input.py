@@ -389,3 +389,19 @@ async def test_tls_with_the_site_ca(broker_factory, tmp_path):
     assert (reading.quantity, reading.value) == ("pm2_5", 11.8)
     await stream.aclose()
     await source.aclose()
+
+
+def test_a_persistent_session_needs_a_payload_timestamp():
+    """A message the broker kept while the agent was away would get its arrival time: refused at start-up."""
+    with pytest.raises(ValidationError, match="needs timestamp_path"):
+        MqttInputConfig.model_validate(_table(topics=["a/#"], session="persistent"))
+
+
+def test_the_session_is_persistent_exactly_when_the_payload_carries_its_time():
+    """auto: persistent (stable client id, manual acks) with timestamp_path, clean (random id) without."""
+    timed = MqttInputConfig.model_validate(_table(topics=["a/#"], timestamp_path="ts", timestamp_format="epoch_ms"))
+    untimed = MqttInputConfig.model_validate(_table(topics=["a/#"]))
+    assert timed.broker_options().persistent and timed.broker_options().client_id.startswith("hazmon-")
+    assert not untimed.broker_options().persistent and untimed.broker_options().client_id is None
+    probe = MqttInputSource(timed, clock=fixed_clock()).for_probe()
+    assert not probe.config.broker_options().persistent
