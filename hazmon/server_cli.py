@@ -77,11 +77,13 @@ def run(
 
     from server.alerts.rules import RulesError
     from server.app import create_app
+    from server.emergency.plans import PlanError
+    from server.notify.policies import NotifyConfigError
 
     settings = _settings(host=host, port=port)
     try:
         app = create_app(settings)
-    except RulesError as exc:
+    except (RulesError, NotifyConfigError, PlanError) as exc:  # a config file a person wrote: one clear line
         raise _fail(exc) from None
     typer.echo(f"hazmon server on http://{settings.host}:{settings.port}  (data: {settings.database_url})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from server.accounts.documents import stored_document
+from server.alerts import watchdogs
 from server.alerts.rule_file import load_rules, parse_rules
 from server.alerts.service import Alerting
 from server.counters import Counters
@@ -88,6 +89,8 @@ async def lifespan(services: Services, *, migrate: bool) -> AsyncIterator[None]:
         ]
         if services.health.scheduler_s > 0:
             jobs.append(("health-scheduler", run_scheduler(services.sessions, services.health, services.clock)))
+        jobs.append(("watchdogs", watchdogs.run(services.sessions, services.alerting, clock=services.now_ms,
+                                                config=watchdogs.config_of(settings))))
         if services.mqtt is not None:
             jobs.append(("mqtt-ingest", services.mqtt.run()))
         if services.influx is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_path
@@ -69,6 +70,14 @@ class Settings(BaseSettings):
     late_after_s: int = Field(default=900, ge=1, description="readings older than this on arrival are flagged late")
     notify_interval_s: float = Field(default=1.0, gt=0, description="period of the notification delivery worker")
     log_level: str = "info"
+    # -- watchdogs (HAZMON_WATCHDOG_*, server/alerts/watchdogs.py)
+    watchdog_silent_factor: float = Field(default=3.0, ge=1, le=100,
+                                          description="a sensor is silent after this many of its usual intervals")
+    watchdog_silent_min_s: float = Field(default=60.0, ge=1, description="... and never before this many seconds")
+    watchdog_agent_offline_s: float = Field(default=60.0, ge=1, description="an agent unheard this long is offline")
+    watchdog_interval_s: float = Field(default=5.0, gt=0, le=300, description="how often the watchdogs check")
+    watchdog_severity: Literal["info", "warning", "critical"] = Field(default="warning",
+                                                                       description="severity of watchdog alerts")
     # -- health files (HAZMON_HEALTH_*)
     health_timezone: str = Field(default="UTC", description="local time of rosters, shift patterns and months")
     health_retention_years: float = Field(default=30.0, gt=0, description="exposure records kept at least this long")

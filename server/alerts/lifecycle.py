@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.alerts.models import Alert, AlertState, AlertWorkerState
 from server.alerts.service import Alerting
+from server.alerts.subject_name import select_alerts
 from server.events import AlertEvent
-from server.series.models import Sensor
 
 
 class AlertStateError(Exception):
@@ -64,8 +63,7 @@ def resolve(session: Session, alerting: Alerting, alert_id: int, *, user: str, r
 
 def _load(session: Session, alert_id: int) -> tuple[Alert, str]:
     row = session.execute(
-        select(Alert, Sensor.name).join(Sensor, Sensor.id == Alert.sensor_id)
-        .where(Alert.id == alert_id).with_for_update()
+        select_alerts().where(Alert.id == alert_id).with_for_update(of=Alert)
     ).first()
     if row is None:
         raise LookupError(f"no alert {alert_id}")

@@ -34,10 +34,16 @@ class Alert(Base):
             postgresql_where=text("state != 'resolved' AND worker_id IS NOT NULL"),
         ),
         Index("ix_alerts_state_opened", "state", "opened_ts"),  # migration 0004
+        Index(  # one open watchdog episode per (rule, agent) (migration 0008)
+            "uq_alerts_open_agent_episode", "rule_id", "agent_id", unique=True,
+            sqlite_where=text("state != 'resolved' AND agent_id IS NOT NULL"),
+            postgresql_where=text("state != 'resolved' AND agent_id IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rule_id: Mapped[str] = mapped_column(String(64))
-    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id"))
+    # the sensor an alert is about; None for an alert about an agent (watchdog.agent_*, migration 0008)
+    sensor_id: Mapped[int | None] = mapped_column(ForeignKey("sensors.id"), nullable=True)
     quantity: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
@@ -66,6 +72,8 @@ class Alert(Base):
     worker_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     worker: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # migration 0008: the agent a watchdog alert is about
+    agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AlertState(Base):

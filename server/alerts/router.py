@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from exposure.wire import SEVERITIES
 from server.accounts.auth import Principal, StaffDep, require_user
@@ -16,7 +15,7 @@ from server.alerts.lifecycle import AlertStateError, acknowledge, resolve
 from server.alerts.models import Alert
 from server.alerts.rule_file import parse_rules
 from server.alerts.rules import RulesError
-from server.series.models import Sensor
+from server.alerts.subject_name import SUBJECT, select_alerts
 from server.services import ServicesDep, SessionDep
 
 router = APIRouter(tags=["alerts"])
@@ -91,7 +90,7 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
 ) -> list[AlertOut]:
 
-    q = select(Alert, Sensor.name).join(Sensor, Sensor.id == Alert.sensor_id)
+    q = select_alerts()
     if state == "active":
         q = q.where(Alert.state != "resolved")
     elif state != "all":
@@ -100,7 +99,7 @@ def list_alerts(
         if severity not in SEVERITIES:
             raise HTTPException(422, f"severity: one of {', '.join(SEVERITIES)}")
         q = q.where(Alert.severity.in_(SEVERITIES[SEVERITIES.index(severity):]))
-    for column, value in ((Alert.site, site), (Alert.zone, zone), (Sensor.name, sensor),
+    for column, value in ((Alert.site, site), (Alert.zone, zone), (SUBJECT, sensor),
                           (Alert.worker, worker), (Alert.rule_id, rule)):
         if value:
             q = q.where(column == value)
@@ -115,7 +114,7 @@ def list_alerts(
 def _transition(services: ServicesDep, session: SessionDep, alert_id: int, fn, **kw) -> AlertOut:  # type: ignore[no-untyped-def]
     try:
         alert = fn(session, services.alerting, alert_id, now_ms=services.now_ms(), **kw)
-        sensor = session.execute(select(Sensor.name).where(Sensor.id == alert.sensor_id)).scalar_one()
+        sensor = session.execute(select_alerts().where(Alert.id == alert.id)).one()[1]
         session.commit()
     except LookupError:
         session.rollback()

@@ -10,8 +10,9 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -221,15 +222,27 @@ def _sensor_ids(session: Session, agent: Agent, names: set[str], now_ms: int) ->
 
 
 def _update_latest(session: Session, readings: tuple[Reading, ...], sensor_ids: dict[str, int]) -> None:
+    """The newest value of each (sensor, quantity), and the sensor's usual time between readings: the median step
+    within the batch, else the declared integration time, else the step from the value before (unless it is more
+    than twice the usual one: an outage is not the usual interval)."""
     newest: dict[tuple[int, str], Reading] = {}
+    times: dict[tuple[int, str], list[int]] = {}
     for r in readings:
         key = (sensor_ids[r.sensor], r.quantity)
+        times.setdefault(key, []).append(r.ts)
         if key not in newest or r.ts >= newest[key].ts:
             newest[key] = r
+    steps: dict[tuple[int, str], int | None] = {}
+    for key, ts in times.items():
+        ts.sort()
+        diffs = sorted(b - a for a, b in pairwise(ts) if b > a)
+        interval_s = newest[key].interval_s
+        steps[key] = diffs[len(diffs) // 2] if diffs else (round(interval_s * 1000) if interval_s else None)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = Latest.__table__
     stmt = insert(table)
+    step_from_before = stmt.excluded.ts - table.c.ts
     stmt = stmt.on_conflict_do_update(
         index_elements=["sensor_id", "quantity"],
         set_={
@@ -237,6 +250,12 @@ def _update_latest(session: Session, readings: tuple[Reading, ...], sensor_ids: 
             "unit": stmt.excluded.unit,
             "ts": stmt.excluded.ts,
             "flags": stmt.excluded.flags,
+            "interval_ms": case(
+                (stmt.excluded.interval_ms.is_not(None), stmt.excluded.interval_ms),
+                (and_(step_from_before > 0, or_(table.c.interval_ms.is_(None),
+                                                step_from_before <= 2 * table.c.interval_ms)), step_from_before),
+                else_=table.c.interval_ms,
+            ),
         },
         where=table.c.ts <= stmt.excluded.ts,
     )
@@ -250,6 +269,7 @@ def _update_latest(session: Session, readings: tuple[Reading, ...], sensor_ids: 
                 "unit": r.unit,
                 "ts": r.ts,
                 "flags": flags_to_text(r.flags),
+                "interval_ms": steps[(sensor_id, quantity)],
             }
             for (sensor_id, quantity), r in newest.items()
         ],

@@ -11,9 +11,9 @@ from server.accounts.auth import StaffDep
 from server.accounts.models import AuditEntry
 from server.alerts.models import Alert
 from server.alerts.router import AlertOut, alert_out
+from server.alerts.subject_name import select_alerts
 from server.notify.models import DeliveryAttempt, NotificationJob
 from server.notify.router import DeliveryOut, delivery_out
-from server.series.models import Sensor
 from server.services import SessionDep
 
 router = APIRouter(tags=["alerts"])
@@ -34,8 +34,7 @@ class AlertDetail(AlertOut):
 @router.get("/alerts/{alert_id}", summary="One alert with its audit trail and notification deliveries")
 def get_alert(alert_id: int, session: SessionDep, _: StaffDep) -> AlertDetail:
     row = session.execute(
-        select(Alert, Sensor.name).join(Sensor, Sensor.id == Alert.sensor_id)
-        .where(Alert.id == alert_id)
+        select_alerts().where(Alert.id == alert_id)
     ).first()
     if row is None:
         raise HTTPException(404, f"no alert {alert_id}")

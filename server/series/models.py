@@ -55,6 +55,8 @@ class Latest(Base):
     unit: Mapped[str] = mapped_column(String(16))
     ts: Mapped[int] = mapped_column(BigInteger)
     flags: Mapped[str] = mapped_column(String(256), default="")
+    # the sensor's usual time between readings, learned on ingest (watchdog.sensor_silent, migration 0008)
+    interval_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 LEVELS = frozenset({"laeq", "lcpeak"})  # decibels: rolled up on energy, not arithmetically

@@ -76,6 +76,8 @@ class AgentProc(Proc):
         outbox_extra: str = "",
         site_broker: str = "",
         site_sensors: int = 10,
+        sources_toml: str = "",
+        sensors: list[str] | None = None,
     ) -> None:
         """Simulated sources by default; with `site_broker` (a URL), one mqtt_input source reading the
         `site_sensors` sensors a `SitePublisher` publishes there, in a persistent session."""
@@ -88,7 +90,9 @@ class AgentProc(Proc):
                   f'retry_max_s = {retry_max_s}\n')
         cfg = directory / "agent.toml"
         data_dir = data_dir or directory / "agent"
-        if site_broker:
+        if sources_toml:
+            self.sensors, sources = list(sensors or []), sources_toml
+        elif site_broker:
             self.sensors = SitePublisher.sensor_names(site_sensors)
             sources = (f'[[sources]]\ntype = "mqtt_input"\nname = "site"\nurl = "{site_broker}"\n'
                        'topics = ["site/+"]\nsensor = "{topic[1]}"\ntimestamp_path = "ts"\n'

@@ -44,9 +44,12 @@ def wall_ms() -> int:
 def build_app(data_dir: Path, database_url: str, *, clock: Callable[[], int] | None = None,
               migrate: bool | None = None, **settings: Any) -> FastAPI:
     """create_app on `database_url`. The schema is upgraded at start-up unless the kit made the database from its
-    migrated template (`migrate` overrides)."""
+    migrated template (`migrate` overrides). The watchdogs check once at start-up and then every 300 s unless the
+    test sets `watchdog_interval_s`: a test that moves its clock by hours must not find watchdog alerts it did not
+    ask for (the watchdog tests call `watchdogs.check` themselves, tick by tick)."""
     if migrate is None:
         migrate = not is_migrated(database_url)
+    settings.setdefault("watchdog_interval_s", 300)
     return server_internals.build_app(clock=clock, migrate=migrate, data_dir=data_dir, database_url=database_url,
                                       **settings)
 

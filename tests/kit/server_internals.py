@@ -3,7 +3,8 @@
 When the server's modules move, repoint the names below and nothing else in the kit:
 server.app.create_app, server.settings.Settings, server.db.session.upgrade,
 server.accounts.credentials.hash_password, server.accounts.service.add_user / create_api_token,
-server.ingest.agents.create_agent_token (and the module global server.accounts.service.hash_password, replaced
+server.ingest.agents.create_agent_token, server.alerts.watchdogs.check (and the module global
+server.accounts.service.hash_password, replaced
 while the kit adds a user), and on the app: app.state.services (its sessions, notifier (run_due, and its run loop,
 held by hold_notification_worker) and health).
 """
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import server.accounts.service
 from server.accounts.credentials import hash_password
+from server.alerts import watchdogs
 from server.app import create_app
 from server.db.session import upgrade
 from server.ingest import agents
@@ -61,6 +63,13 @@ def hold_notification_worker(app: FastAPI) -> None:
         await asyncio.Event().wait()
 
     notifier(app).run = idle
+
+
+def check_watchdogs(app: FastAPI, now_ms: int) -> tuple[int, int]:
+    """One watchdog check at `now_ms`, as the server's loop runs it: (opened, resolved)."""
+    services = app.state.services
+    with services.sessions() as s:
+        return watchdogs.check(s, services.alerting, now_ms=now_ms, config=watchdogs.config_of(services.settings))
 
 
 def health_config(app: FastAPI) -> Any:
