@@ -35,6 +35,20 @@ SITE, AGENT = "demo-site", "demo-gw"
 
 #: The demo's emergency plan: the gas leak's critical H2S alert starts it. Nobody outside is contacted; the
 #: notifications go to the server log (no notification settings are given).
+DEMO_NOTIFY = """\
+# The demo's notification channel: the server's log, so every alert visibly reaches someone. A site puts its
+# own recipients here (mailto://, webhooks, chat; see config/notify.example.toml).
+[[groups]]
+name = "demo"
+members = [{ name = "console", url = "log://demo" }]
+
+[[policies]]
+id = "everything"
+min_severity = "warning"
+repeat_every_min = 0
+stages = [{ group = "demo" }]
+"""
+
 DEMO_PLAN = """\
 id = "demo-toxic-release"
 title = "Toxic gas release (demo)"
@@ -142,6 +156,8 @@ async def run_demo(
     plans = data_dir / "emergency"
     plans.mkdir(parents=True, exist_ok=True)
     (plans / "demo-toxic-release.toml").write_text(DEMO_PLAN, encoding="utf-8")
+    notify = data_dir / "notify.toml"
+    notify.write_text(DEMO_NOTIFY, encoding="utf-8")
     settings = Settings(
         data_dir=data_dir,
         database_url="",
@@ -150,7 +166,7 @@ async def run_demo(
         emergency_dir=plans,
         mqtt_url="",
         influx_url="",
-        notify_file=None,
+        notify_file=notify,
     )
     counts = _Counts(settings)
     password, token = counts.prepare()

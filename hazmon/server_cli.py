@@ -161,3 +161,45 @@ def plugins() -> None:
     from server.plugin_manager import build_server_plugins
 
     report_plugins(build_server_plugins())
+
+
+notify_app = typer.Typer(help="Notifications.", no_args_is_help=True)
+server_app.add_typer(notify_app, name="notify")
+
+
+@notify_app.command("test")
+def notify_test(
+    group: Annotated[str | None, typer.Option(help="only this group's members (default: every group)")] = None,
+) -> None:
+    """Send a message marked TEST to every recipient now (the settings saved through the API, else
+    HAZMON_NOTIFY_FILE) and print what happened to each; exit code 1 if one was not delivered."""
+    from server.accounts.documents import stored_document
+    from server.notify.policies import NotifyConfigError, parse_notify_config
+    from server.notify.service import Notifier, load_notify_config
+    from server.notify.trial import UnknownGroup, send_test_messages
+    from server.plugin_manager import build_server_plugins
+
+    settings = _settings()
+    try:
+        with _session() as session:
+            text = stored_document(session, "notify")
+        config = parse_notify_config(text, name="notify settings (API)") if text else \
+            load_notify_config(settings.notify_file)
+    except NotifyConfigError as exc:
+        raise _fail(exc) from None
+    unreachable = config.unreachable()
+    if unreachable and not config.groups:
+        raise _fail(Exception(unreachable))
+    notifier = Notifier(config, channels=build_server_plugins().notification_channels(), clock=_now)
+    try:
+        results = send_test_messages(config, channel_for=notifier.channel_for, now_ms=_now(), group=group,
+                                     sender="hazmon server notify test")
+    except UnknownGroup as exc:
+        raise _fail(exc) from None
+    for r in results:
+        outcome = "delivered" if r.delivered else f"FAILED: {r.error}"
+        typer.echo(f"{r.group}/{r.member} ({r.channel}): {outcome}")
+    if unreachable:
+        typer.echo(f"warning: {unreachable}", err=True)
+    if not all(r.delivered for r in results):
+        raise typer.Exit(1)

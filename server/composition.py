@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
@@ -32,6 +33,8 @@ from server.plugin_manager import build_server_plugins
 from server.series.influx import InfluxForwarder
 from server.services import Services
 from server.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def build_services(settings: Settings, *, clock: Callable[[], int]) -> Services:
@@ -84,6 +87,9 @@ async def lifespan(services: Services, *, migrate: bool) -> AsyncIterator[None]:
         if migrate:
             await run_in_threadpool(upgrade, services.engine)
         await run_in_threadpool(_load_stored_settings, services)
+        unreachable = services.notifier.config.unreachable()
+        if unreachable:
+            log.warning("%s", unreachable)
         jobs: list[tuple[str, Coroutine[Any, Any, None]]] = [
             ("notifications", services.notifier.run(services.sessions, interval_s=settings.notify_interval_s)),
         ]

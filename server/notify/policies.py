@@ -118,6 +118,15 @@ class NotifyConfig(_Strict):
     def group(self, name: str) -> Group | None:
         return next((g for g in self.groups if g.name == name), None)
 
+    def unreachable(self) -> str | None:
+        """Why an alert would reach nobody, or None. Every policy has a stage and every group a member (checked
+        on load), so nobody is reached exactly when there is no policy. The standing warning of `hazmon server
+        run`, GET /api/v1/status and the pages."""
+        if not self.policies:
+            return ("no notification channel: alerts reach nobody (set HAZMON_NOTIFY_FILE or PUT "
+                    "/api/v1/notify/config, then `hazmon server notify test`)")
+        return None
+
     def member(self, group: str, name: str) -> Member | None:
         g = self.group(group)
         return next((m for m in g.members if m.name == name), None) if g else None

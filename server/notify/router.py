@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from server.accounts.audit import audit
 from server.accounts.auth import Principal, StaffDep, require_user
 from server.accounts.documents import save_document
 from server.notify.models import NotificationJob
 from server.notify.policies import NotifyConfigError, parse_notify_config
+from server.notify.trial import UnknownGroup, send_test_messages
 from server.services import ServicesDep, SessionDep
 
 router = APIRouter(tags=["alerts"])
@@ -73,3 +75,30 @@ def list_jobs(session: SessionDep, _: StaffDep,
     return [delivery_out(j) for j in jobs]
 
 
+
+
+class NotifyTestIn(BaseModel):
+    group: str | None = Field(default=None, max_length=64, description="one group; default: every group")
+
+
+class NotifyTestOut(BaseModel):
+    group: str
+    member: str
+    channel: str
+    delivered: bool
+    error: str | None
+
+
+@router.post("/notify/test", summary="Send a marked test message to every recipient (of one group) now")
+def notify_test(services: ServicesDep, session: SessionDep, user: ManagerDep,
+                body: Annotated[NotifyTestIn | None, Body()] = None) -> list[NotifyTestOut]:
+    group = body.group if body else None
+    try:
+        results = send_test_messages(services.notifier.config, channel_for=services.notifier.channel_for,
+                                     now_ms=services.now_ms(), group=group, sender=f"user {user.name}")
+    except UnknownGroup as exc:
+        raise HTTPException(404, str(exc)) from None
+    audit(session, ts_ms=services.now_ms(), actor=user.name, action="notify_test", target=f"group:{group or '*'}",
+          detail=f"delivered={sum(r.delivered for r in results)} failed={sum(not r.delivered for r in results)}")
+    session.commit()
+    return [NotifyTestOut(**vars(r)) for r in results]

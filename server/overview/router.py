@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from server.accounts.auth import StaffDep
@@ -44,6 +44,8 @@ class StatusOut(BaseModel):
     alerts_open: int
     alerts_total: int
     counters: dict[str, int]
+    warnings: list[str] = Field(default_factory=list,
+                                description="standing warnings: the system is not fully watching or warning")
 
 
 @router.get("/sensors", summary="Every sensor with its latest values and state")
@@ -83,7 +85,14 @@ def server_status(services: ServicesDep, session: SessionDep, _: StaffDep) -> St
         alerts_open=count(select(func.count()).select_from(Alert).where(Alert.state != "resolved")),
         alerts_total=count(select(func.count()).select_from(Alert)),
         counters=services.counters.snapshot(),
+        warnings=standing_warnings(services),
     )
+
+
+def standing_warnings(services: ServicesDep) -> list[str]:
+    """What the status and every page show until it is fixed: nobody would be notified."""
+    unreachable = services.notifier.config.unreachable()
+    return [unreachable] if unreachable else []
 
 
 @router.get("/health", tags=["health"], summary="Liveness and the state of the optional links (public)")

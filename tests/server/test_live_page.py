@@ -79,3 +79,59 @@ def test_wrong_password_keeps_the_page_on_the_login_form(server, browser):
     page.click("#login button[type=submit]")
     page.wait_for_selector("#error:has-text('Wrong user name or password')", timeout=5000)
     assert page.is_hidden("#live")
+
+
+def _signed_in(server: ServerProcess, browser, role: str = "safety_manager"):  # type: ignore[no-untyped-def]
+    server.add_user("chief", role, PASSWORD)
+    page = browser.new_page()
+    # the desktop is the one boundary a test cannot run: record what the page asks it to show
+    page.add_init_script("""
+      window.__notes = [];
+      window.Notification = function (title, options) { window.__notes.push(title + ": " + options.body); };
+      window.Notification.permission = "granted";
+      window.Notification.requestPermission = async () => "granted";
+    """)
+    page.goto(server.url + "/")
+    page.wait_for_selector("#login:not([hidden])", timeout=5000)
+    page.fill("#username", "chief")
+    page.fill("#password", PASSWORD)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#live:not([hidden])", timeout=5000)
+    return page
+
+
+def test_the_page_says_nobody_would_be_notified_and_when_its_connection_is_lost(server, browser, tmp_path):
+    """Without a notification channel the page shows the standing warning; when the server goes away the page
+    says "connection lost at ..." within 10 s and stops claiming to update."""
+    page = _signed_in(server, browser)
+    page.wait_for_selector("#warnings .banner:has-text('alerts reach nobody')", timeout=5000)
+    assert page.is_hidden("#connection")
+    page.screenshot(path=str(tmp_path / "live-warning.png"))
+    server.kill()
+    killed = time.monotonic()
+    page.wait_for_selector("#connection:not([hidden])", timeout=10_000)
+    assert time.monotonic() - killed < 10
+    assert "Connection lost at" in page.inner_text("#connection")
+    assert "values may be stale" in page.inner_text("#connection")
+    assert page.inner_text("#cadence") == "Not updating."
+    page.screenshot(path=str(tmp_path / "live-lost.png"))
+
+
+def test_a_new_critical_alert_sounds_and_shows_a_desktop_notification(server, browser):
+    """A safety manager's open page announces a critical alert that opens while it is open: a sound and a desktop
+    notification, once; the warning that was open before it loaded is not announced."""
+    token = server.agent_token("plant-a", "gw-1")
+    _post_h2s(server, token, [14.5])  # a warning, open before the page loads
+    page = _signed_in(server, browser)
+    page.wait_for_selector("#alerts tbody tr:has-text('tank-3-gas')", timeout=5000)
+    t = time.time_ns() // 1_000_000 - 1_000
+    body = {"schema": "hazmon.batch/1", "site": "plant-a", "agent": "gw-1", "seq": 2, "sent_ms": t,
+            "readings": [{"sensor": "tank-9-gas", "quantity": "h2s", "value": 60.0, "unit": "ppm", "ts": t,
+                          "interval_s": None, "flags": []}]}
+    r = httpx.post(f"{server.url}/api/v1/ingest", content=json.dumps(body),
+                   headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert r.status_code == 200, r.text
+    page.wait_for_function("window.__notes.length > 0", timeout=10_000)
+    notes = page.evaluate("window.__notes")
+    assert len(notes) == 1 and "tank-9-gas" in notes[0]
+    assert page.evaluate("window.hazmonAnnounced") == 1
