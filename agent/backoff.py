@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Awaitable, Callable
 
 
 class Backoff:
@@ -20,3 +22,32 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempt = 0
+
+
+async def reachable(host: str, port: int, *, timeout_s: float = 1.0) -> bool:
+    """Whether `host:port` accepts a TCP connection now (closed again at once)."""
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    return True
+
+
+async def wait_to_retry(
+    delay_s: float, *, host: str, port: int, sleep: Callable[[float], Awaitable[None]], poll_s: float = 1.0
+) -> None:
+    """Wait `delay_s` before the next attempt, but when the peer does not even accept connections now (it is
+    down or restarting), return as soon as it does: a restarted broker or server is used within about `poll_s`,
+    not at the end of a backoff that grew during the outage. A peer that accepts connections but failed the
+    attempt (refused credentials, a protocol error) gets the whole delay: the backoff still protects it."""
+    if await reachable(host, port):
+        await sleep(delay_s)
+        return
+    remaining = delay_s
+    while remaining > 0:
+        step = min(poll_s, remaining)
+        await sleep(step)
+        remaining -= step
+        if await reachable(host, port):
+            return

@@ -331,6 +331,10 @@ class Outbox:
     def _notify(self) -> None:
         self.changed.set()
 
+    def notify_changed(self) -> None:
+        """Wake whoever waits in `wait_changed` (the uplink, when what it sent must go again)."""
+        self._notify()
+
     @staticmethod
     def _meta(cur: sqlite3.Cursor, key: str) -> int:
         row = cur.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -63,6 +63,9 @@ Leaf = Literal["batch", "ack", "status", "alarm"]
 #: the leaves the server subscribes to (it publishes `ack`)
 AGENT_LEAVES: Final[tuple[Leaf, ...]] = ("batch", "status", "alarm")
 LEAVES: Final[tuple[Leaf, ...]] = ("batch", "ack", "status", "alarm")
+#: the server publishes here (QoS 1, not retained) each time it has (re)subscribed: an agent resends at once what
+#: it has in flight, since batches published while no server listened are gone, instead of after its ack timeout
+SERVER_HELLO_TOPIC: Final = f"{TOPIC_ROOT}/_server/hello"
 
 
 def topic(site: str, agent: str, leaf: Leaf) -> str:

@@ -1,6 +1,8 @@
 """HTTP uplink: POST each pending batch to /api/v1/ingest, oldest first, and delete it on the server's
 `{"acked_seq": N}`; POST stored edge alarm events to /api/v1/edge-alarms and delete those the server names in
-`{"acked_alarms": [ids]}`; POST the status report to /api/v1/agent-status. Paths and messages: `exposure.wire`."""
+`{"acked_alarms": [ids]}`; POST the status report to /api/v1/agent-status. Paths and messages: `exposure.wire`.
+While the server does not accept connections, the next attempt is made as soon as it does again, whatever the
+backoff has grown to (`agent.backoff.wait_to_retry`)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from collections.abc import Callable
 import httpx
 
 from agent.alarms.store import AlarmStore
-from agent.backoff import Backoff
+from agent.backoff import Backoff, wait_to_retry
 from agent.clock import Clock
 from agent.outbox import Outbox, StoredBatch
 from exposure import wire
@@ -43,6 +45,9 @@ class HttpUplink:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         base = url.rstrip("/")
+        parsed = httpx.URL(base)
+        self.host = parsed.host or "127.0.0.1"
+        self.port = parsed.port or (443 if parsed.scheme == "https" else 80)
         self.endpoint = base + wire.INGEST_PATH
         self.status_endpoint = base + wire.STATUS_PATH
         self.alarms_endpoint = base + wire.EDGE_ALARMS_PATH
@@ -98,8 +103,8 @@ class HttpUplink:
                 self.connected = False
                 self.last_error = str(exc) or type(exc).__name__
                 delay = backoff.next_delay()
-                log.warning("uplink: %s; retrying in %.1f s", self.last_error, delay)
-                await self.clock.sleep(delay)
+                log.warning("uplink: %s; retrying in %.1f s (sooner if the server was down)", self.last_error, delay)
+                await wait_to_retry(delay, host=self.host, port=self.port, sleep=self.clock.sleep)
 
     async def _send(self, batch: StoredBatch, *, first_seq: int) -> None:
         seq = batch.seq

@@ -5,7 +5,9 @@ Topics (DESIGN §4.3, `exposure.wire`): batches to `hazmon/v1/{site}/{agent}/bat
 acknowledged on `.../ack` as `{"acked_alarms": [ids]}`; the retained `.../status` says online (and the Last Will
 says offline). Up to `window` batches are in flight at once; a batch or an alarm event not acknowledged within
 `ack_timeout_s` is sent again (the server stores each once). A broker PUBACK deletes nothing: only the server's
-ack does.
+ack does. Each time the server (re)subscribes it says so on `hazmon/v1/_server/hello`: what is in flight then is
+sent again at once (it was published while no server listened). While the broker is down, the next connect is
+tried as soon as it accepts connections again (`wait_to_retry`), whatever the backoff has grown to.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from agent.alarms.store import AlarmStore
-from agent.backoff import Backoff
+from agent.backoff import Backoff, wait_to_retry
 from agent.clock import Clock
 from agent.config import MqttUplinkConfig
 from agent.outbox import Outbox
@@ -97,6 +99,7 @@ class MqttUplink:
             try:
                 async with self._client() as client:
                     await client.subscribe(topic(self.site, self.agent, "ack"), qos=1)
+                    await client.subscribe(wire.SERVER_HELLO_TOPIC, qos=1)
                     self.connected = True
                     self._inflight.clear()  # whatever was in flight is sent again: replays are harmless
                     backoff.reset()
@@ -115,11 +118,20 @@ class MqttUplink:
                 self.connected = False
                 self.last_error = str(group_exc.exceptions[0])
                 delay = backoff.next_delay()
-                log.warning("uplink: mqtt %s; reconnecting in %.1f s", self.last_error, delay)
-                await self.clock.sleep(delay)
+                log.warning("uplink: mqtt %s; reconnecting in %.1f s (sooner if the broker was down)",
+                            self.last_error, delay)
+                await wait_to_retry(delay, host=self.host, port=self.port, sleep=self.clock.sleep)
 
     async def _receive_acks(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
+            if message.topic.matches(wire.SERVER_HELLO_TOPIC):
+                if self._inflight:
+                    log.info("uplink: the server (re)subscribed; sending %d batches in flight again",
+                             len(self._inflight))
+                self._inflight.clear()
+                self._alarms_sent.clear()
+                self.outbox.notify_changed()
+                continue
             payload = message.payload
             try:
                 if not isinstance(payload, bytes | str):

@@ -8,6 +8,11 @@ For each batch message: validate, deduplicate on (agent, seq), commit, then publ
 agent's ack topic. A malformed or refused message is logged and counted and never stops the consumer. With
 `HAZMON_MQTT_SHARED_GROUP` set, the subscriptions are MQTT 5 shared subscriptions
 (`$share/<group>/...`), so several server replicas split the load.
+
+Resuming after a restart: once subscribed, the server publishes a hello (`hazmon/v1/_server/hello`); agents send
+what they had in flight again at once (it was published while no server listened), so delivery resumes within
+a second or two instead of after their ack timeout. While the broker is down, the reconnect backoff (full
+jitter, up to `HAZMON_RETRY_MAX_S`) is cut short as soon as the broker accepts connections again.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
@@ -24,7 +30,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from exposure.wire import AGENT_LEAVES, Ack, parse_topic, topic, topic_filter
+from exposure.wire import AGENT_LEAVES, SERVER_HELLO_TOPIC, Ack, parse_topic, topic, topic_filter
 from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
 from server.alerts.service import Alerting
 from server.counters import Counters
@@ -74,7 +80,7 @@ class MqttIngest:
         return [f"{prefix}{topic_filter(leaf)}" for leaf in AGENT_LEAVES]
 
     async def run(self) -> None:
-        delay = 0.5
+        cap = 0.5
         while True:
             try:
                 async with aiomqtt.Client(
@@ -90,17 +96,41 @@ class MqttIngest:
                 ) as client:
                     for sub in self.subscriptions():
                         await client.subscribe(sub, qos=1)
+                    await client.publish(SERVER_HELLO_TOPIC, b"{}", qos=1)
                     self.connected.set()
-                    delay = 0.5
+                    cap = 0.5
                     log.info("mqtt ingest: subscribed on %s:%d", self.host, self.port)
                     async for message in client.messages:
                         await self._handle(client, message)
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
                 self.counters.add("mqtt_disconnects")
-                log.warning("mqtt ingest: %s; reconnecting in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.settings.retry_max_s)
+                delay = random.uniform(cap / 2, cap)
+                log.warning("mqtt ingest: %s; reconnecting in %.1f s (sooner if the broker was down)", exc, delay)
+                await self._wait_to_retry(delay)
+                cap = min(cap * 2, self.settings.retry_max_s)
+
+    async def _wait_to_retry(self, delay_s: float, poll_s: float = 1.0) -> None:
+        """Sleep `delay_s`; but while the broker does not accept connections (it is down or restarting), return
+        as soon as it does. A broker that accepts connections but failed the attempt gets the whole delay."""
+        if await self._reachable():
+            await asyncio.sleep(delay_s)
+            return
+        remaining = delay_s
+        while remaining > 0:
+            step = min(poll_s, remaining)
+            await asyncio.sleep(step)
+            remaining -= step
+            if await self._reachable():
+                return
+
+    async def _reachable(self) -> bool:
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 1.0)
+        except (OSError, TimeoutError):
+            return False
+        writer.close()
+        return True
 
     async def _handle(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
         parsed = parse_topic(message.topic.value)

@@ -72,6 +72,7 @@ class AgentProc(Proc):
         interval_s: float = 0.02,
         mqtt_extra: str = "",
         retry_max_s: float = 2.0,
+        ack_timeout_s: float = 5.0,
         data_dir: Path | None = None,
         outbox_extra: str = "",
         site_broker: str = "",
@@ -83,7 +84,7 @@ class AgentProc(Proc):
         `site_sensors` sensors a `SitePublisher` publishes there, in a persistent session."""
         token = server.agent_token("faults", "gw-1")
         if uplink == "mqtt":
-            up = (f'type = "mqtt"\nurl = "{mqtt_url}"\nack_timeout_s = 5.0\nstatus_interval_s = 2.0\n'
+            up = (f'type = "mqtt"\nurl = "{mqtt_url}"\nack_timeout_s = {ack_timeout_s}\nstatus_interval_s = 2.0\n'
                   f'retry_max_s = {retry_max_s}\n{mqtt_extra}')
         else:
             up = (f'type = "http"\nurl = "{server.url}"\ntoken = "{token}"\nstatus_interval_s = 2.0\n'

@@ -310,3 +310,70 @@ def test_mqtt_input_agent_sigkill_while_offline_loses_and_duplicates_nothing(
 
 def _session_exists(broker: Mosquitto) -> bool:
     return "New client connected" in broker.log_text()
+
+
+def _oldest_pending_seq(agent: AgentProc) -> int:
+    import sqlite3
+
+    db = sqlite3.connect(agent.outbox_path)
+    try:
+        return int(db.execute("SELECT COALESCE(MIN(seq), 0) FROM batches").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _resumed_after(agent: AgentProc, *, timeout: float = 40.0) -> float:
+    """Seconds until the server acknowledges a batch the agent held when this was called."""
+    before = _oldest_pending_seq(agent)
+    start = time.monotonic()
+    wait_for(lambda: _oldest_pending_seq(agent) > before, timeout=timeout, poll_s=0.05,
+             what="the server to acknowledge a held batch")
+    return time.monotonic() - start
+
+
+def test_delivery_resumes_within_5_s_after_broker_and_server_restarts(tmp_path: Path, procs: list[Proc]) -> None:
+    """At the default timings (reconnect backoff up to 30 s, ack timeout 30 s), after a 10 s outage of the broker
+    and then of the server, the server acknowledges held batches within 5 s of coming back: the agent reconnects
+    as soon as the broker accepts connections, and the server's hello on (re)connect makes the agent resend
+    what was in flight at once instead of after the ack timeout. Nothing lost, nothing duplicated."""
+    broker = Mosquitto(tmp_path)
+    started(procs, broker)
+    server = Server(tmp_path, mqtt_url=broker.url)
+    started(procs, server)
+    agent = AgentProc(tmp_path, server, uplink="mqtt", mqtt_url=broker.url, samples=3000, retry_max_s=30.0,
+                      ack_timeout_s=30.0)
+    started(procs, agent)
+    flowing(server, agent)
+    resumed: dict[str, float] = {}
+    try:
+        broker.stop()
+        time.sleep(10.0)  # the outage: the agent's backoff grows meanwhile
+        broker.start()
+        resumed["broker restart"] = _resumed_after(agent)
+        server.kill()
+        time.sleep(10.0)  # the agent keeps publishing into a broker nobody reads for it
+        server.start()
+        resumed["server restart"] = _resumed_after(agent)
+        print("delivery resumed after:", {k: round(v, 2) for k, v in resumed.items()})
+        assert all(v < 5.0 for v in resumed.values()), resumed
+    except AssertionError:
+        print(dump_logs(tmp_path))
+        raise
+    assert_complete(server, agent, expected=agent.expected, directory=tmp_path)
+
+
+def test_http_delivery_resumes_within_5_s_after_a_server_restart(tmp_path: Path, procs: list[Proc]) -> None:
+    """The same over HTTP at the default backoff (up to 30 s): the agent posts again as soon as the restarted
+    server accepts connections."""
+    server = Server(tmp_path)
+    started(procs, server)
+    agent = AgentProc(tmp_path, server, uplink="http", samples=2000, retry_max_s=30.0)
+    started(procs, agent)
+    flowing(server, agent)
+    server.kill()
+    time.sleep(15.0)  # the outage: the agent's backoff grows to 8-16 s meanwhile
+    server.start()
+    resumed = _resumed_after(agent)
+    print(f"delivery resumed {resumed:.2f} s after the server came back")
+    assert resumed < 5.0
+    assert_complete(server, agent, expected=agent.expected, directory=tmp_path)
