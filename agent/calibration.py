@@ -8,6 +8,9 @@ corrected value is shown as measured, never turned into 0.
 
 Validity: a sensor is overdue when the UTC date of the reading is after `last + interval_days`. A configured
 interval without a recorded date counts as overdue (nobody can show when it was last done).
+
+The dates, intervals and `certificate` also go to the server's calibration register with every status report
+(`register_entry()`, `exposure.wire.SensorCalibration`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from exposure import Reading
+from exposure.wire import SensorCalibration
 
 
 class QuantityCalibration(BaseModel):
@@ -41,6 +45,8 @@ class CalibrationConfig(BaseModel):
     calibration_interval_days: int | None = Field(default=None, gt=0)
     last_bump_test: date | None = None
     bump_test_interval_days: int | None = Field(default=None, gt=0)
+    certificate: str | None = Field(default=None, min_length=1, max_length=256,
+                                    description="the calibration certificate: its number or URL")
 
 
 def _overdue(last: date | None, interval_days: int | None, today: date) -> bool:
@@ -49,6 +55,19 @@ def _overdue(last: date | None, interval_days: int | None, today: date) -> bool:
     if last is None:
         return True
     return today > last + timedelta(days=interval_days)
+
+
+def register_entry(cal: CalibrationConfig) -> SensorCalibration | None:
+    """What the server's calibration register should hold for the sensor, from its config: None when the
+    table states no date, interval or certificate (zero/span only)."""
+    entry = SensorCalibration(
+        last_calibrated=cal.last_calibrated.isoformat() if cal.last_calibrated else None,
+        calibration_interval_days=cal.calibration_interval_days,
+        last_bump_test=cal.last_bump_test.isoformat() if cal.last_bump_test else None,
+        bump_test_interval_days=cal.bump_test_interval_days,
+        certificate=cal.certificate,
+    )
+    return None if entry == SensorCalibration() else entry
 
 
 def calibrate(reading: Reading, cal: CalibrationConfig | None, *, now_ms: int) -> Reading:

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.alarms.rules import AlarmRule
 from agent.sources import Source, SourceConfig
@@ -38,6 +38,9 @@ class HttpUplinkConfig(_Strict):
     timeout_s: float = Field(default=10.0, gt=0)
     status_interval_s: float = Field(default=15.0, gt=0, description="seconds between status reports")
     retry_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest wait between two delivery attempts")
+    lost_alarm_after_s: float = Field(
+        default=120.0, gt=0, description="drive agent.uplink-lost when nothing is acknowledged for this long"
+    )
 
 
 class MqttUplinkConfig(_Strict):
@@ -55,6 +58,9 @@ class MqttUplinkConfig(_Strict):
     session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0, description="how long the broker keeps our session")
     status_interval_s: float = Field(default=15.0, gt=0)
     retry_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest wait between two reconnects")
+    lost_alarm_after_s: float = Field(
+        default=120.0, gt=0, description="drive agent.uplink-lost when nothing is acknowledged for this long"
+    )
 
 
 UplinkConfig = Annotated[HttpUplinkConfig | MqttUplinkConfig, Field(discriminator="type")]
@@ -72,6 +78,35 @@ class OutboxConfig(_Strict):
     )
 
 
+class MetricsConfig(_Strict):
+    """The Prometheus endpoint (agent/metrics.py): off unless `listen` is set."""
+
+    listen: str | None = Field(default=None, description='host:port of GET /metrics, e.g. "127.0.0.1:9108"')
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, v: str | None) -> str | None:
+        if v is not None:
+            split_host_port(v)
+        return v
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """(host, port) to listen on, or None when the endpoint is off."""
+        return None if self.listen is None else split_host_port(self.listen)
+
+
+def split_host_port(text: str) -> tuple[str, int]:
+    """`host:port` (an IPv6 host in brackets: `[::1]:9108`) -> (host, port); ValueError naming the problem."""
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or (":" in host and not text.startswith("[")):
+        raise ValueError(f"{text!r} is not host:port (e.g. \"127.0.0.1:9108\", \"[::1]:9108\")")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
+    return host, int(port)
+
+
 class PluginsConfig(_Strict):
     disabled: list[str] = Field(default_factory=list)
 
@@ -84,6 +119,7 @@ class AgentConfig(_Strict):
     uplink: UplinkConfig
     outbox: OutboxConfig = OutboxConfig()
     plugins: PluginsConfig = PluginsConfig()
+    metrics: MetricsConfig = MetricsConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
     alarms: list[AlarmRule] = Field(default_factory=list, description="local alarms (agent/alarms)")
 

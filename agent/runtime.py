@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.alarms.evaluator import EdgeAlarms
+from agent.calibration import register_entry
 from agent.clock import Clock, SystemClock
 from agent.config import AgentConfig, MqttUplinkConfig
 from agent.drops import DropLedger
+from agent.metrics import serve_metrics
 from agent.outbox import Outbox, OutboxDiskFull, OutboxStats
 from agent.pipeline import Pipeline
 from agent.plugin_manager import PluginHost
@@ -41,7 +43,7 @@ from agent.uplink.http import HttpUplink
 if TYPE_CHECKING:
     from agent.uplink.mqtt import MqttUplink
 from exposure import Reading
-from exposure.wire import StatusReport
+from exposure.wire import SensorCalibration, StatusReport
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,11 @@ class Agent:
                                              config_path=config_path, clock=self.clock)
         self.uplink = self._make_uplink()
         self.pipeline = Pipeline(config.sources, clock=self.clock)
+        # the calibration register entries of its sensors: by source name, the sensor id the pipeline calibrates
+        self.calibration: dict[str, SensorCalibration] = {
+            cfg.name: entry for cfg in config.sources
+            if cfg.calibration is not None and (entry := register_entry(cfg.calibration)) is not None
+        }
         self.pipeline.add_observer(self.alarms.observe)
         self.supervisor = Supervisor(self.sources, emit=self._emit, hold=self._hold, clock=self.clock)
         self._pending: list[Reading] = []
@@ -91,6 +98,7 @@ class Agent:
         self.outbox_full = False
         self.drops = DropLedger()
         self.write_error: str | None = None  # why the outbox cannot write, while it cannot
+        self.uplink_lost = False  # nothing acknowledged for `uplink.lost_alarm_after_s` while batches wait
 
     def _make_uplink(self) -> HttpUplink | MqttUplink:
         up, cfg = self.config.uplink, self.config
@@ -122,7 +130,7 @@ class Agent:
 
     def status_report(self) -> StatusReport:
         """What the agent tells the server about itself while it runs: version, outbox depth and age, whether it
-        is full."""
+        is full, and the calibration of its sensors (from the config)."""
         stats = self.outbox.stats()
         return StatusReport(
             state="online",
@@ -134,6 +142,7 @@ class Agent:
             outbox_full=self.outbox_full,
             disk_full=self.write_error is not None,
             dropped_readings=self.drops.total,
+            calibration=self.calibration or None,
         )
 
     @property
@@ -242,20 +251,48 @@ class Agent:
         self.alarms.system_alarm("disk-full", active=False, message="the outbox writes again",
                                  ts=self.clock.now_ms())
 
+    def check_uplink(self, oldest: int | None) -> bool:
+        """Whether the server has acknowledged nothing for `uplink.lost_alarm_after_s` while a batch waits (the
+        oldest unacknowledged batch, created at `oldest`, is that old); on each change, log once and drive
+        `agent.uplink-lost`. The outbox keeps batches across restarts, so a restart does not hide a lost uplink."""
+        limit_s = self.config.uplink.lost_alarm_after_s
+        now = self.clock.now_ms()
+        lost = oldest is not None and now - oldest >= limit_s * 1000
+        if lost != self.uplink_lost:
+            self.uplink_lost = lost
+            if lost:
+                message = f"the server has acknowledged nothing for {limit_s:.0f} s: readings wait in the outbox"
+                log.error("uplink lost: %s", message)
+            else:
+                message = "the server acknowledges again"
+                log.warning("uplink back: %s", message)
+            self.alarms.system_alarm("uplink-lost", active=lost, message=message, ts=now)
+        return lost
+
+    async def _uplink_watch(self) -> None:
+        while True:
+            await self.clock.sleep(1.0)
+            stats = await asyncio.to_thread(self.outbox.stats)
+            self.check_uplink(stats.oldest_created_ms)
+
     async def _flusher(self) -> None:
         while True:
             await self.clock.sleep(self.config.outbox.flush_interval_s)
             await self.flush()
 
     async def run(self) -> None:
-        """Run until cancelled; on cancel, write what was gathered before stopping."""
+        """Run until cancelled; on cancel, write what was gathered before stopping. Raises ConfigError before
+        anything starts when `[metrics] listen` cannot be bound."""
+        metrics = serve_metrics(self)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.supervisor.run(), name="sources")
                 group.create_task(self._flusher(), name="flusher")
                 group.create_task(self.uplink.run(), name="uplink")
                 group.create_task(self.alarms.run(), name="alarms")
+                group.create_task(self._uplink_watch(), name="uplink-watch")
         finally:
+            metrics.close()
             await asyncio.shield(self.flush(final=True))
 
     async def drain(self, timeout_s: float) -> bool:

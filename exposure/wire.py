@@ -4,7 +4,8 @@ The batch itself is `exposure.batch`; this module holds everything else both sid
 - MQTT topic names: `hazmon/v1/{site}/{agent}/{leaf}` with leaf `batch`, `ack`, `status` or `alarm`;
 - the ack message, one shape on both uplinks: `{"acked_seq": N}` for batches (every batch <= N is stored) and
   `{"acked_alarms": [ids]}` for edge alarm events (the agent may delete those events);
-- the agent status report (retained on the status topic, or `POST /api/v1/agent-status`);
+- the agent status report (retained on the status topic, or `POST /api/v1/agent-status`), with the calibration
+  register entries of the agent's sensors from its config;
 - the edge alarm event (`.../alarm` topic as `{"events": [...]}`, or `POST /api/v1/edge-alarms`);
 - the HTTP paths the agent posts to (the server mounts its routes under the same `/api/v1`);
 - the severity scale, lowest first, and the flags that make a reading unreliable for alarms and rollups.
@@ -154,6 +155,26 @@ AgentState = Literal["online", "offline"]
 
 
 @dataclass(frozen=True, slots=True)
+class SensorCalibration:
+    """One sensor's calibration as its agent's config states it (`[sources.calibration]`): dates as ISO strings
+    (`YYYY-MM-DD`), intervals in days, the certificate's number or URL; None where the config says nothing."""
+
+    last_calibrated: str | None = None
+    calibration_interval_days: int | None = None
+    last_bump_test: str | None = None
+    bump_test_interval_days: int | None = None
+    certificate: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in CALIBRATION_FIELDS}
+
+
+CALIBRATION_FIELDS: Final[tuple[str, ...]] = (
+    "last_calibrated", "calibration_interval_days", "last_bump_test", "bump_test_interval_days", "certificate",
+)
+
+
+@dataclass(frozen=True, slots=True)
 class StatusReport:
     """What an agent says about itself. `state` offline is also what the broker publishes as its Last Will
     (`OFFLINE`: only the state is known then)."""
@@ -167,9 +188,15 @@ class StatusReport:
     outbox_full: bool = False
     disk_full: bool | None = None
     dropped_readings: int | None = None
+    #: sensor name -> what the agent's config says of its calibration (optional: agents that predate it, or
+    #: with no calibration dates in their config, leave it out)
+    calibration: Mapping[str, SensorCalibration] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in STATUS_FIELDS if getattr(self, k) is not None}
+        out = {k: getattr(self, k) for k in STATUS_FIELDS if getattr(self, k) is not None}
+        if self.calibration is not None:
+            out["calibration"] = {name: entry.to_json() for name, entry in self.calibration.items()}
+        return out
 
     def encode(self) -> bytes:
         return json.dumps(self.to_json()).encode()
@@ -177,7 +204,7 @@ class StatusReport:
 
 STATUS_FIELDS: Final[tuple[str, ...]] = (
     "state", "version", "ts", "outbox_batches", "outbox_readings", "oldest_unsent_ms", "outbox_full",
-    "disk_full", "dropped_readings",
+    "disk_full", "dropped_readings", "calibration",
 )
 #: the Last Will an agent leaves with the broker
 OFFLINE: Final = StatusReport(state="offline")

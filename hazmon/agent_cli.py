@@ -48,7 +48,8 @@ def check(config: ConfigOpt) -> None:
 
 @agent_app.command("run")
 def run(config: ConfigOpt) -> None:
-    """Run the agent until interrupted."""
+    """Run the agent until interrupted (exit code 2 when `[metrics] listen` cannot be bound)."""
+    from agent.config import ConfigError
     from agent.runtime import Agent
 
     cfg, host = load(config)
@@ -62,6 +63,10 @@ def run(config: ConfigOpt) -> None:
         asyncio.run(main())
     except KeyboardInterrupt:
         pass
+    except ConfigError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {config}: {problem}", err=True)
+        raise typer.Exit(2) from None
     finally:
         agent.close()
 

@@ -10,12 +10,14 @@ from fastapi import APIRouter, FastAPI
 
 from server.accounts.router import router as accounts_router
 from server.alerts.router import router as alerts_router
+from server.calibration.router import router as calibration_router
 from server.clock import wall_clock_ms
 from server.composition import build_services, lifespan
 from server.emergency.pages import pages as emergency_pages
 from server.emergency.router import router as emergency_router
 from server.health.router import router as health_router
 from server.ingest.router import router as ingest_router
+from server.metrics import router as metrics_router
 from server.notify.router import router as notify_router
 from server.org.router import router as org_router
 from server.overview.alerts import router as alert_detail_router
@@ -46,9 +48,11 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
 
     api = APIRouter(prefix="/api/v1")
     for router in (ingest_router, accounts_router, overview_router, series_router, alerts_router,
-                   alert_detail_router, notify_router, emergency_router, org_router, health_router):
+                   alert_detail_router, notify_router, emergency_router, org_router, health_router,
+                   calibration_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(pages_router)  # /, /alerts, /incident
     app.include_router(emergency_pages)  # the printable report and the public muster link
+    app.include_router(metrics_router)  # /metrics for Prometheus (HAZMON_METRICS_TOKEN)
     return app

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     late_after_s: int = Field(default=900, ge=1, description="readings older than this on arrival are flagged late")
     notify_interval_s: float = Field(default=1.0, gt=0, description="period of the notification delivery worker")
     log_level: str = "info"
+    metrics_token: str = Field(default="", description="bearer token for GET /metrics (Prometheus); "
+                                                       "empty: /metrics is public")
     # -- watchdogs (HAZMON_WATCHDOG_*, server/alerts/watchdogs.py)
     watchdog_silent_factor: float = Field(default=3.0, ge=1, le=100,
                                           description="a sensor is silent after this many of its usual intervals")
@@ -78,6 +80,8 @@ class Settings(BaseSettings):
     watchdog_interval_s: float = Field(default=5.0, gt=0, le=300, description="how often the watchdogs check")
     watchdog_severity: Literal["info", "warning", "critical"] = Field(default="warning",
                                                                        description="severity of watchdog alerts")
+    watchdog_calibration_severity: Literal["info", "warning", "critical"] = Field(
+        default="warning", description="severity of watchdog.calibration_due (a calibration or bump test overdue)")
     # -- health files (HAZMON_HEALTH_*)
     health_timezone: str = Field(default="UTC", description="local time of rosters, shift patterns and months")
     health_retention_years: float = Field(default=30.0, gt=0, description="exposure records kept at least this long")

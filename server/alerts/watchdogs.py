@@ -7,6 +7,10 @@ other (the same notifications, escalation and pages):
 - `watchdog.agent_offline`: no batch and no status from an agent for `agent_offline_s`, or its Last Will
   (status `offline`); resolves when it is heard again.
 - `watchdog.agent_outbox`: the agent reports its outbox full or its disk full; resolves when it reports neither.
+- `watchdog.calibration_due`: today (UTC, the server's clock) is after a sensor's calibration or bump-test due
+  date in the calibration register (server.calibration), or an interval is set and none is recorded; the message
+  says which and since when. Resolves when the register holds due dates not past (updated in the API or by the
+  agent's config). Its severity is `calibration_severity`.
 
 Defaults (a site changes them with HAZMON_WATCHDOG_* settings): 3 x the interval, at least 60 s; 60 s offline;
 checked every 5 s; severity warning. `conditions()` is pure (time is an argument); `check()` applies it to the
@@ -27,6 +31,8 @@ from starlette.concurrency import run_in_threadpool
 from server.alerts.models import Alert
 from server.alerts.service import Alerting
 from server.alerts.subject_name import select_alerts
+from server.calibration.due import Register, overdue, start_of_day_ms, utc_date
+from server.calibration.service import registers
 from server.events import AlertEvent
 from server.series.models import Agent, AgentStatus, Latest, Sensor
 from server.settings import Settings
@@ -36,7 +42,8 @@ log = logging.getLogger(__name__)
 SENSOR_SILENT = "watchdog.sensor_silent"
 AGENT_OFFLINE = "watchdog.agent_offline"
 AGENT_OUTBOX = "watchdog.agent_outbox"
-RULES = (SENSOR_SILENT, AGENT_OFFLINE, AGENT_OUTBOX)
+CALIBRATION_DUE = "watchdog.calibration_due"
+RULES = (SENSOR_SILENT, AGENT_OFFLINE, AGENT_OUTBOX, CALIBRATION_DUE)
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class WatchdogConfig:
     agent_offline_s: float = 60.0
     interval_s: float = 5.0
     severity: str = "warning"
+    calibration_severity: str = "warning"
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,14 @@ class AgentSeen:
 
 
 @dataclass(frozen=True)
+class CalibrationSeen:
+    sensor_id: int
+    name: str
+    site: str
+    register: Register
+
+
+@dataclass(frozen=True)
 class Condition:
     """A watchdog that should be open now: its rule, subject, how long (s) against what limit (s), and why."""
 
@@ -86,7 +102,8 @@ class Condition:
 def config_of(settings: Settings) -> WatchdogConfig:
     return WatchdogConfig(silent_factor=settings.watchdog_silent_factor, silent_min_s=settings.watchdog_silent_min_s,
                           agent_offline_s=settings.watchdog_agent_offline_s, interval_s=settings.watchdog_interval_s,
-                          severity=settings.watchdog_severity)
+                          severity=settings.watchdog_severity,
+                          calibration_severity=settings.watchdog_calibration_severity)
 
 
 def silent_limit_s(interval_ms: int | None, config: WatchdogConfig) -> float:
@@ -96,7 +113,7 @@ def silent_limit_s(interval_ms: int | None, config: WatchdogConfig) -> float:
 
 
 def conditions(sensors: Iterable[SensorSeen], agents: Iterable[AgentSeen], *, now_ms: int,
-               config: WatchdogConfig) -> list[Condition]:
+               config: WatchdogConfig, calibrations: Iterable[CalibrationSeen] = ()) -> list[Condition]:
     out: list[Condition] = []
     offline: set[int] = set()
     for a in agents:
@@ -119,7 +136,27 @@ def conditions(sensors: Iterable[SensorSeen], agents: Iterable[AgentSeen], *, no
         if quiet_s > limit:
             out.append(Condition(SENSOR_SILENT, s.site, s.name, s.sensor_id, None, quiet_s, limit,
                                  f"sensor {s.name} is silent: no reading for {quiet_s:.0f} s (limit {limit:.0f} s)"))
+    today = utc_date(now_ms)
+    for c in calibrations:
+        late = overdue(c.register, today)
+        if late:
+            since = [start_of_day_ms(o.since) for o in late if o.since is not None]
+            out.append(Condition(CALIBRATION_DUE, c.site, c.name, c.sensor_id, None,
+                                 (now_ms - min(since)) / 1000 if since else 0.0, 0.0,
+                                 f"sensor {c.name}: " + "; ".join(o.describe() for o in late)))
     return out
+
+
+def severity_of(rule_id: str, config: WatchdogConfig) -> str:
+    return config.calibration_severity if rule_id == CALIBRATION_DUE else config.severity
+
+
+def _calibrations(session: Session) -> list[CalibrationSeen]:
+    entries = registers(session)
+    if not entries:
+        return []
+    return [CalibrationSeen(sid, name, site, entries[sid]) for sid, name, site in session.execute(
+        select(Sensor.id, Sensor.name, Sensor.site).where(Sensor.id.in_(list(entries))))]
 
 
 def _seen(session: Session) -> tuple[list[SensorSeen], list[AgentSeen]]:
@@ -150,8 +187,8 @@ def check(session: Session, alerting: Alerting, *, now_ms: int, config: Watchdog
     """Open the watchdog alerts whose condition holds and resolve those whose condition passed; commit.
     Returns (opened, resolved)."""
     sensors, agents = _seen(session)
-    wanted = {(c.rule_id, c.sensor_id, c.agent_id): c for c in conditions(sensors, agents, now_ms=now_ms,
-                                                                           config=config)}
+    wanted = {(c.rule_id, c.sensor_id, c.agent_id): c for c in conditions(
+        sensors, agents, now_ms=now_ms, config=config, calibrations=_calibrations(session))}
     open_alerts = {
         (a.rule_id, a.sensor_id, a.agent_id): a
         for a in session.execute(select(Alert).where(Alert.rule_id.in_(RULES), Alert.state != "resolved")).scalars()
@@ -161,11 +198,14 @@ def check(session: Session, alerting: Alerting, *, now_ms: int, config: Watchdog
         alert = open_alerts.get(key)
         if alert is not None:
             alert.worst_value, alert.last_ts = max(alert.worst_value, c.value_s), now_ms
+            if c.rule_id == CALIBRATION_DUE:
+                alert.message = c.message  # which checks are overdue may change within the episode
             continue
+        severity = severity_of(c.rule_id, config)
         alert = Alert(rule_id=c.rule_id, sensor_id=c.sensor_id, agent_id=c.agent_id, quantity="-",
-                      severity=config.severity, state="open", message=c.message, threshold=c.limit_s, unit="s",
+                      severity=severity, state="open", message=c.message, threshold=c.limit_s, unit="s",
                       opened_ts=now_ms, trigger_value=c.value_s, worst_value=c.value_s, last_ts=now_ms, site=c.site,
-                      metric="watchdog", origin="watchdog", current_severity=config.severity, step=0)
+                      metric="watchdog", origin="watchdog", current_severity=severity, step=0)
         session.add(alert)
         session.flush()
         events.append(_event(alert, c.subject, "opened", now_ms))

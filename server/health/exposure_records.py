@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from exposure.catalogue import Substance, load_catalogue
@@ -30,9 +30,17 @@ from exposure.readings import Reading
 from exposure.results import Coverage, LimitUsed, verdict_of
 from exposure.segments import Segment, Series, series_from_readings
 from server.health.models import ExposureRecord, ShiftRun
-from server.health.shift_series import Interval, highest_of, join_pieces, label_gaps, split_by_personal
+from server.health.shift_series import (
+    DroppedSpan,
+    Interval,
+    highest_of,
+    join_pieces,
+    label_gaps,
+    mark_dropped,
+    split_by_personal,
+)
 from server.org.models import Assignment, Hazard, PersonalSensorAssignment, ZoneSensor
-from server.series.models import ReadingRow, Sensor
+from server.series.models import EdgeGapRow, ReadingRow, Sensor
 from server.series.rows import row_to_reading, select_readings
 from server.settings import HealthConfig
 
@@ -215,7 +223,10 @@ def compute_hazard(session: Session, key: ShiftKey, substance_id: str, quantity:
     ]
     source = "none" if not kinds else ("mixed" if len(kinds) > 1 else next(iter(kinds)))
     base = dict(substance=sub.id, quantity=quantity, unit=unit, source=source, presence_s=presence_s,
-                coverage=measured.coverage, gaps=label_gaps(measured.coverage.gaps, intervals), sensors=sensors,
+                coverage=measured.coverage,
+                gaps=mark_dropped(label_gaps(measured.coverage.gaps, intervals),
+                                  _dropped(session, sorted({u.sensor_id for u in uses.values()}), key)),
+                sensors=sensors,
                 flagged_excluded=len(flagged_ids))
     if measured.coverage.covered_s <= 0:
         return Computed(**base, details={"note": "no valid data in the shift"})  # type: ignore[arg-type]
@@ -223,6 +234,18 @@ def compute_hazard(session: Session, key: ShiftKey, substance_id: str, quantity:
     if sub.family == "noise":
         return _noise(base, estimate, measured, top.max_value, top.at_ms, key, config)
     return _chemical(base, estimate, measured, top.max_value, top.at_ms, sub, quantity, config)
+
+
+def _dropped(session: Session, sensor_ids: Sequence[int], key: ShiftKey) -> list[DroppedSpan]:
+    """What the agents of these sensors reported they could not keep (edge gaps) during the shift."""
+    if not sensor_ids:
+        return []
+    rows = session.execute(
+        select(EdgeGapRow.from_ts, EdgeGapRow.to_ts, EdgeGapRow.dropped, EdgeGapRow.reason)
+        .join(Sensor, (Sensor.agent_id == EdgeGapRow.agent_id) & (Sensor.name == EdgeGapRow.sensor))
+        .where(Sensor.id.in_(sensor_ids), EdgeGapRow.to_ts >= key.start_ms, EdgeGapRow.from_ts < key.end_ms)
+    ).all()
+    return [DroppedSpan(r.from_ts, r.to_ts, r.dropped, r.reason) for r in rows]
 
 
 def _sensor_name(session: Session, sensor_id: int) -> str:
@@ -343,55 +366,6 @@ def compute_shift(session: Session, key: ShiftKey, config: HealthConfig, *, now_
                              computed_ms=now_ms, stale=False))
     else:
         run.computed_ms, run.stale, run.stale_since_ms = now_ms, False, None
+        run.failed_ms, run.error = None, None
     session.flush()
     return records
-
-
-def due_shifts(session: Session, *, now_ms: int, settle_ms: int) -> list[ShiftKey]:
-    """Worker-shifts that ended (plus the settle time) and were never computed, or were marked stale."""
-    ended = session.execute(
-        select(Assignment.worker_id, Assignment.shift_start_ms, Assignment.shift_end_ms)
-        .where(Assignment.shift_end_ms + settle_ms <= now_ms).distinct()
-    ).all()
-    runs = {(r.worker_id, r.shift_start_ms, r.shift_end_ms): r.stale
-            for r in session.execute(select(ShiftRun)).scalars()}
-    keys = [ShiftKey(w, a, b) for w, a, b in ended if runs.get((w, a, b), True)]
-    return sorted(keys, key=lambda k: (k.start_ms, k.worker_id))
-
-
-def mark_stale(session: Session, sensor_ids: Sequence[int], since_ms: int, until_ms: int, *,
-               now_ms: int | None = None, margin_ms: int = 120_000) -> int:
-    """Late data arrived for `sensor_ids` (sensors.id) with timestamps in [since_ms, until_ms]: mark every
-    computed worker-shift that used (or could use) those sensors then as stale, so that the scheduler computes
-    a new version. Returns how many shift runs were marked. The caller commits (the ingest transaction)."""
-    if not sensor_ids:
-        return 0
-    lo, hi = since_ms - margin_ms, until_ms + margin_ms
-    zones = set(session.execute(select(ZoneSensor.zone_id).where(
-        ZoneSensor.sensor_id.in_(sensor_ids), ZoneSensor.start_ms <= hi,
-        or_(ZoneSensor.end_ms.is_(None), ZoneSensor.end_ms > lo))).scalars())
-    workers_personal = set(session.execute(select(PersonalSensorAssignment.worker_id).where(
-        PersonalSensorAssignment.sensor_id.in_(sensor_ids), PersonalSensorAssignment.start_ms <= hi,
-        PersonalSensorAssignment.end_ms > lo)).scalars())
-    conds = []
-    if zones:
-        conds.append(Assignment.zone_id.in_(zones))
-    if workers_personal:
-        conds.append(Assignment.worker_id.in_(workers_personal))
-    if not conds:
-        return 0
-    keys = set(session.execute(select(Assignment.worker_id, Assignment.shift_start_ms, Assignment.shift_end_ms).where(
-        or_(*conds), Assignment.shift_start_ms <= hi, Assignment.shift_end_ms > lo)).all())
-    return mark_shifts_stale(session, keys, now_ms=now_ms)
-
-
-def mark_shifts_stale(session: Session, keys: Iterable[tuple[int, int, int]], *, now_ms: int | None = None) -> int:
-    n = 0
-    for w, a, b in keys:
-        run = session.execute(select(ShiftRun).where(and_(
-            ShiftRun.worker_id == w, ShiftRun.shift_start_ms == a, ShiftRun.shift_end_ms == b))).scalar_one_or_none()
-        if run is not None and not run.stale:
-            run.stale, run.stale_since_ms = True, now_ms
-            n += 1
-    session.flush()
-    return n

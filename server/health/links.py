@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 from server.accounts.audit import audit
 from server.alerts.models import Alert
 from server.events import AlertEvent, IncidentOpened, ReadingsBackfilled, ShiftsChanged
-from server.health.exposure_records import mark_shifts_stale, mark_stale
 from server.health.models import EventLink, EventLinkRun, Exam
+from server.health.shift_runs import mark_shifts_stale, mark_stale
 from server.health.surveillance import jurisdiction_of, load_rules, local_date
 from server.org import presence as where
 from server.org.models import Hazard, Zone

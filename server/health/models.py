@@ -38,6 +38,9 @@ class ShiftRun(Base):
     computed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     stale: Mapped[bool] = mapped_column(Boolean, default=False)
     stale_since_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: the last computation failed (when, and why in one line); cleared by the next one that succeeds
+    failed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class ExposureRecord(Base):

@@ -29,10 +29,12 @@ from server.health.schemas import (
     ExamUpdate,
     ExposureRecordOut,
     FileOut,
+    ShiftFailureOut,
     WorkerCreate,
     WorkerOut,
     WorkerUpdate,
 )
+from server.health.shift_runs import failed_shifts
 from server.health.surveillance import due_list, local_date
 from server.health.zone_report import zone_month
 from server.org.models import Assignment, PersonalSensorAssignment, ShiftPattern, Worker
@@ -155,9 +157,23 @@ def get_records(
 def compute_now(acc: AccessDep) -> dict[str, int]:
     acc.require("exposure.write", "exposure-records")
     report = compute_due_records(acc.session, acc.now_ms, acc.config)
-    acc.record("exposure.write", "exposure-records", f"shifts={report.shifts} records={report.records}")
+    acc.record("exposure.write", "exposure-records",
+               f"shifts={report.shifts} records={report.records} failed={report.failed}")
     acc.session.commit()
-    return {"shifts": report.shifts, "records": report.records, "follow_ups": report.follow_ups}
+    return {"shifts": report.shifts, "records": report.records, "follow_ups": report.follow_ups,
+            "failed": report.failed}
+
+
+@router.get("/exposure-records/failures", summary="Worker-shifts whose exposure records could not be computed, and why")
+def computation_failures(acc: AccessDep) -> list[ShiftFailureOut]:
+    """Each is retried on every run (and by `POST /exposure-records/compute`) until it succeeds; the other shifts
+    are computed all the same. Worker ids only: names and results stay in the files."""
+    acc.require("exposure.read", "exposure-records")
+    rows = failed_shifts(acc.session)
+    acc.record("exposure.read", "exposure-records", f"failures={len(rows)}")
+    acc.session.commit()
+    return [ShiftFailureOut(worker_id=r.worker_id, shift_start_ms=r.shift_start_ms, shift_end_ms=r.shift_end_ms,
+                            failed_ms=r.failed_ms or 0, reason=r.error or "") for r in rows]
 
 
 @router.get("/workers/{worker_id}/exams", summary="Health-surveillance exams (medical)")

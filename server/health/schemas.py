@@ -54,6 +54,18 @@ class GapOut(BaseModel):
     start_ms: int
     end_ms: int
     reason: str
+    #: where the agent reported it dropped readings here (`reason` is then its reason, e.g. disk_full): how many
+    dropped: int | None = None
+
+
+class ShiftFailureOut(BaseModel):
+    """A worker-shift whose records could not be computed: when it last failed, and why (one line)."""
+
+    worker_id: int
+    shift_start_ms: int
+    shift_end_ms: int
+    failed_ms: int
+    reason: str
 
 
 class SensorUseOut(BaseModel):

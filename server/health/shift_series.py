@@ -146,3 +146,40 @@ def label_gaps(gaps: Sequence[Gap], presence: Sequence[Interval]) -> list[dict[s
         if cursor < g.end_ms:
             out.append({"start_ms": cursor, "end_ms": g.end_ms, "reason": "not_assigned"})
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedSpan:
+    """Readings an agent reported it could not keep: `dropped` of them between `from_ts` and `to_ts`, and why."""
+
+    from_ts: int
+    to_ts: int
+    dropped: int
+    reason: str
+
+
+def mark_dropped(rows: Sequence[dict[str, int | str]], spans: Sequence[DroppedSpan]) -> list[dict[str, int | str]]:
+    """Gap rows where the parts of a `no_data` gap that lie within readings an agent dropped say so: the reason
+    the agent gave (`disk_full`, `write_failed`) and how many readings that drop held. Other rows are unchanged;
+    rows stay in time order. A drop shorter than the series' own tolerance leaves no gap and changes nothing."""
+    if not spans:
+        return list(rows)
+    ordered = sorted(spans, key=lambda d: d.from_ts)
+    out: list[dict[str, int | str]] = []
+    for row in rows:
+        if row["reason"] != "no_data":
+            out.append(dict(row))
+            continue
+        start, end = int(row["start_ms"]), int(row["end_ms"])
+        cursor = start
+        for d in ordered:
+            c = clip(d.from_ts, max(d.to_ts, d.from_ts + 1), cursor, end)
+            if c is None:
+                continue
+            if c[0] > cursor:
+                out.append({"start_ms": cursor, "end_ms": c[0], "reason": "no_data"})
+            out.append({"start_ms": c[0], "end_ms": c[1], "reason": d.reason, "dropped": d.dropped})
+            cursor = c[1]
+        if cursor < end:
+            out.append({"start_ms": cursor, "end_ms": end, "reason": "no_data"})
+    return out

@@ -1,11 +1,20 @@
-"""Agent status reports (MQTT status topic or HTTP), validated and stored."""
+"""Agent status reports (MQTT status topic or HTTP), validated and stored, with the calibration register entries
+of the agent's sensors (server.calibration.service: applied only where the agent's config changed)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from server.calibration.due import Register
+from server.calibration.schemas import CalibrationReport
+from server.calibration.service import apply_agent_report
 from server.ingest.ledger import agent_status_row
+
+log = logging.getLogger(__name__)
 
 
 class StatusReport(BaseModel):
@@ -22,6 +31,9 @@ class StatusReport(BaseModel):
     outbox_full: bool = False
     disk_full: bool = False
     dropped_readings: int | None = Field(default=None, ge=0)
+    calibration: dict[str, Any] | None = Field(
+        default=None, description="sensor name -> its calibration from the agent's config (CalibrationReport); "
+                                  "an entry that does not validate is left out, never the report")
 
 
 def store_status(session: Session, agent_id: int, report: StatusReport, *, now_ms: int) -> None:
@@ -36,3 +48,16 @@ def store_status(session: Session, agent_id: int, report: StatusReport, *, now_m
         row.outbox_full = report.outbox_full
         row.disk_full = report.disk_full
         row.dropped_readings = report.dropped_readings
+    if report.calibration:
+        apply_agent_report(session, agent_id, _calibration_entries(agent_id, report.calibration), now_ms=now_ms)
+
+
+def _calibration_entries(agent_id: int, raw: dict[str, Any]) -> dict[str, Register]:
+    out = {}
+    for name, entry in raw.items():
+        try:
+            out[name] = CalibrationReport.model_validate(entry).register()
+        except ValidationError as exc:
+            log.warning("agent %d: calibration of sensor %r left out: %s", agent_id, name[:128],
+                        "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    return out

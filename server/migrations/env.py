@@ -9,6 +9,7 @@ from sqlalchemy import create_engine
 import server.accounts.documents
 import server.accounts.models
 import server.alerts.models
+import server.calibration.models
 import server.emergency.models
 import server.health.models
 import server.notify.models

@@ -1,5 +1,5 @@
-"""Reads across features, for the live page and integrations: every sensor with its latest values and state
-(ok, alert, stale), the server's status counts, and the public liveness check."""
+"""Reads across features, for the live page and integrations: every sensor with its latest values, state
+(ok, alert, stale) and calibration, the server's status counts, and the public liveness check."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from sqlalchemy import func, select
 
 from server.accounts.auth import StaffDep
 from server.alerts.models import Alert
+from server.calibration.due import utc_date
+from server.calibration.schemas import CalibrationState, calibration_state
+from server.calibration.service import registers
+from server.health.models import ShiftRun
 from server.series.models import Agent, IngestedBatch, Latest, Sensor
 from server.series.rows import flags_of
 from server.services import ServicesDep, SessionDep
@@ -34,6 +38,7 @@ class SensorOut(BaseModel):
     agent: str
     state: Literal["ok", "alert", "stale"]
     latest: list[LatestValue]
+    calibration: CalibrationState | None = Field(default=None, description="its calibration register entry, if any")
 
 
 class StatusOut(BaseModel):
@@ -63,12 +68,15 @@ def list_sensors(services: ServicesDep, session: SessionDep, _: StaffDep) -> lis
                         flags=list(flags_of(row.flags)))
         )
     alerting = set(session.execute(select(Alert.sensor_id).where(Alert.state != "resolved")).scalars())
+    calibrations, today = registers(session), utc_date(now)
     out = []
     for s in sensors:
         values = latest.get(s.id, [])
         newest = max((v.ts for v in values), default=0)
         state = "alert" if s.id in alerting else ("stale" if now - newest > STALE_MS else "ok")
-        out.append(SensorOut(name=s.name, site=s.site, agent=s.agent, state=state, latest=values))
+        cal = calibrations.get(s.id)
+        out.append(SensorOut(name=s.name, site=s.site, agent=s.agent, state=state, latest=values,
+                             calibration=calibration_state(cal, today=today) if cal is not None else None))
     return out
 
 
@@ -85,14 +93,23 @@ def server_status(services: ServicesDep, session: SessionDep, _: StaffDep) -> St
         alerts_open=count(select(func.count()).select_from(Alert).where(Alert.state != "resolved")),
         alerts_total=count(select(func.count()).select_from(Alert)),
         counters=services.counters.snapshot(),
-        warnings=standing_warnings(services),
+        warnings=standing_warnings(services, session),
     )
 
 
-def standing_warnings(services: ServicesDep) -> list[str]:
-    """What the status and every page show until it is fixed: nobody would be notified."""
+def standing_warnings(services: ServicesDep, session: SessionDep) -> list[str]:
+    """What the status and every page show until it is fixed: nobody would be notified; exposure records that
+    could not be computed (a count only: which workers is for roles that may read the files)."""
+    out = []
     unreachable = services.notifier.config.unreachable()
-    return [unreachable] if unreachable else []
+    if unreachable:
+        out.append(unreachable)
+    failed = int(session.execute(select(func.count()).select_from(ShiftRun).where(ShiftRun.error.is_not(None)))
+                 .scalar_one())
+    if failed:
+        out.append(f"{failed} worker-shift(s) have no exposure records: their computation failed "
+                   "(see GET /api/v1/exposure-records/failures)")
+    return out
 
 
 @router.get("/health", tags=["health"], summary="Liveness and the state of the optional links (public)")

@@ -1,11 +1,17 @@
-"""Calibration and validity: zero/span correction and overdue calibration or bump-test flags."""
+"""Calibration and validity: zero/span correction and overdue calibration or bump-test flags; the dates and
+certificate the agent reports to the server's calibration register."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from agent.calibration import CalibrationConfig, QuantityCalibration, calibrate
+from agent.config import parse_config
+from agent.plugin_manager import build_plugin_manager
+from agent.runtime import Agent
 from exposure import Reading
+from exposure.wire import SensorCalibration
 
 
 def _ms(day: date) -> int:
@@ -88,3 +94,53 @@ def test_calibration_table_is_part_of_every_source_config():
         assert "spam_factor" in str(exc)
     else:
         raise AssertionError("an unknown calibration key was accepted")
+
+
+def test_the_status_report_carries_the_calibration_of_its_sources(tmp_path: Path) -> None:
+    """status_report() says, per source name (the sensor the pipeline calibrates), the dates, intervals and
+    certificate of its [sources.calibration] table; a source without dates or certificate is left out."""
+    host = build_plugin_manager(load_entry_points=False)
+    config = parse_config(f"""
+schema_version = 1
+site = "plant-a"
+agent = "gw-1"
+data_dir = "{tmp_path}"
+[uplink]
+type = "http"
+url = "http://127.0.0.1:9"
+token = "hzm_a_not_used_here"
+
+[[sources]]
+type = "simulator"
+name = "tank-3-gas"
+kind = "gas"
+[sources.calibration]
+last_calibrated = 2025-10-01
+calibration_interval_days = 180
+last_bump_test = 2025-11-15
+bump_test_interval_days = 30
+certificate = "CAL-2025-0412"
+
+[[sources]]
+type = "simulator"
+name = "zero-span-only"
+kind = "dust"
+[sources.calibration]
+span_factor = 1.1
+
+[[sources]]
+type = "simulator"
+name = "press-2-noise"
+kind = "noise"
+""", source_types=host.source_types())
+    agent = Agent(config, host=host)
+    try:
+        report = agent.status_report()
+    finally:
+        agent.close()
+    assert report.calibration == {"tank-3-gas": SensorCalibration(
+        last_calibrated="2025-10-01", calibration_interval_days=180, last_bump_test="2025-11-15",
+        bump_test_interval_days=30, certificate="CAL-2025-0412")}
+    assert report.to_json()["calibration"] == {"tank-3-gas": {
+        "last_calibrated": "2025-10-01", "calibration_interval_days": 180, "last_bump_test": "2025-11-15",
+        "bump_test_interval_days": 30, "certificate": "CAL-2025-0412"}}

@@ -79,3 +79,34 @@ async def test_stopping_with_a_full_outbox_writes_what_was_read_past_the_bound(t
     agent.close()
     assert stats.readings == agent.readings_read  # every reading read is on disk
     assert stats.readings > 1000  # the last batch went past the bound
+
+
+async def test_an_uplink_that_acknowledges_nothing_drives_agent_uplink_lost(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing listens at the uplink's URL: once the oldest waiting batch is `lost_alarm_after_s` old, every alarm
+    output is driven with `agent.uplink-lost` (critical), once; it clears when the outbox empties."""
+    caplog.set_level(logging.WARNING)
+    agent = _agent(tmp_path)
+    agent.config = agent.config.model_copy(update={
+        "uplink": agent.config.uplink.model_copy(update={"lost_alarm_after_s": 1.0})})
+    task = asyncio.create_task(agent.run())
+    try:
+        async with asyncio.timeout(30):
+            while "ALARM CRITICAL agent.uplink-lost" not in caplog.text:
+                await asyncio.sleep(0.05)
+        assert agent.uplink_lost
+        oldest = agent.outbox.stats().oldest_created_ms
+        assert oldest is not None and agent.clock.now_ms() - oldest >= 1000
+        assert caplog.text.count("uplink lost:") == 1  # logged once, not every second
+        await asyncio.sleep(1.5)
+        assert caplog.text.count("ALARM CRITICAL agent.uplink-lost") == 1
+        agent.outbox.ack(agent.outbox.stats().last_seq)  # as if the server had acknowledged everything
+        assert agent.check_uplink(agent.outbox.stats().oldest_created_ms) is False
+        assert not agent.uplink_lost
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            async with asyncio.timeout(10):
+                await task
+        agent.close()

@@ -32,7 +32,8 @@ OUTAGE_S = float(os.environ.get("HAZMON_FAULT_OUTAGE_S", "15"))
 
 def assert_complete(server: Server, agent: AgentProc, *, expected: int, directory: Path) -> None:
     """Wait until the agent has written `expected` readings and its outbox is empty, then: all of them are
-    stored, none twice, and the gap ledger is empty."""
+    stored, none twice, and the gap ledger is empty. Prints the figures of the fault table (docs/delivery.md)."""
+    start = time.monotonic()
     try:
         wait_for(
             lambda: agent.outbox()["written_readings"] >= expected,
@@ -46,6 +47,8 @@ def assert_complete(server: Server, agent: AgentProc, *, expected: int, director
         assert not dupes, f"duplicated readings: {dupes[:5]}"
         assert len(stored) == expected, f"stored {len(stored)} of {expected}"
         assert server.gaps() == []
+        print(f"\nfault table: produced {expected}, stored {len(stored)}, lost {expected - len(set(stored))}, "
+              f"duplicated {len(stored) - len(set(stored))}, drained {time.monotonic() - start:.1f} s after recovery")
     except AssertionError:
         print(dump_logs(directory))
         raise
@@ -265,6 +268,8 @@ def test_full_disk_loses_only_what_its_gaps_record(tmp_path: Path, procs: list[P
             assert not [k for k, n in Counter(stored).items() if n > 1], "duplicated readings"
             assert dropped > 0 and {g["reason"] for g in edge} == {"disk_full"}
             assert len(stored) + dropped == agent.expected
+            print(f"\nfault table: produced {agent.expected}, stored {len(stored)}, dropped in gaps {dropped}, "
+                  f"lost outside a gap {agent.expected - len(set(stored)) - dropped}, duplicated 0")
             assert server.gaps() == []
         except AssertionError:
             print(dump_logs(tmp_path), {p.name: p.stat().st_size for p in disk.iterdir()}, agent.outbox())
@@ -295,11 +300,14 @@ def test_mqtt_input_agent_sigkill_while_offline_loses_and_duplicates_nothing(
         time.sleep(1.0)  # messages arrive at the site broker while the agent is dead: the point of the test
         agent.start()
     server.start()
+    back = time.monotonic()
     published = publisher.wait()
     try:
         wait_for(lambda: len(server.stored(agent.sensors)) >= published, timeout=120, poll_s=0.5,
                  what=f"all {published} readings stored")
         stored = server.stored(agent.sensors)
+        print(f"\nfault table: published {published}, stored {len(stored)}, lost {published - len(set(stored))}, "
+              f"duplicated {len(stored) - len(set(stored))}, drained {time.monotonic() - back:.1f} s after recovery")
         assert not [k for k, n in Counter(stored).items() if n > 1], "duplicated readings"
         assert len(stored) == published == 3000
         assert server.gaps() == [] and server.edge_gaps() == []

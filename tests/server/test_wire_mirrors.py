@@ -1,5 +1,6 @@
 """The server's pydantic models at the HTTP and MQTT edge mirror the wire contracts in exposure/wire.py: the
-same field names for agent status reports and edge alarm events, and the routes at the paths the agent calls."""
+same field names for agent status reports (and their calibration entries) and edge alarm events, and the routes
+at the paths the agent calls."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from exposure import wire
 from server.alerts.edge_alarms import EdgeAlarmIn
 from server.app import create_app
+from server.calibration.schemas import CalibrationReport
 from server.ingest.status import StatusReport
 from server.settings import Settings
 
@@ -20,6 +22,11 @@ def test_edge_alarm_events_have_the_wire_fields() -> None:
 def test_status_reports_have_the_wire_fields() -> None:
     """StatusReport takes exactly the fields of wire.StatusReport."""
     assert set(StatusReport.model_fields) == set(wire.STATUS_FIELDS)
+
+
+def test_calibration_entries_have_the_wire_fields() -> None:
+    """CalibrationReport takes exactly the fields of wire.SensorCalibration."""
+    assert set(CalibrationReport.model_fields) == set(wire.CALIBRATION_FIELDS)
 
 
 def test_the_agent_paths_are_served(tmp_path: Path) -> None:

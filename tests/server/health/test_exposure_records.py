@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.health.exposure_records import mark_stale
 from server.health.scheduler import compute_due_records
+from server.health.shift_runs import mark_stale
 
 from .conftest import T0, Env, at, two_zone_plant
 
@@ -19,7 +19,7 @@ def _co(env: Env, wid: int, **params: object) -> list[dict]:
 def test_worker_moving_between_two_zones_gets_the_hand_computed_twa(env: Env) -> None:
     """4 h in zone A at 10 ppm then 4 h in zone B at 20 ppm: TWA = (10x4 + 20x4)/8 = 15 ppm, full coverage."""
     wid = two_zone_plant(env)
-    assert env.compute() == {"shifts": 1, "records": 1, "follow_ups": 0}
+    assert env.compute() == {"shifts": 1, "records": 1, "follow_ups": 0, "failed": 0}
     (rec,) = _co(env, wid)
     assert rec["twa"] == pytest.approx(15.0)
     assert rec["coverage"] == pytest.approx(1.0)
