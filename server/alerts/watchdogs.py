@@ -1,7 +1,8 @@
 """Watchdogs: not watching is an alert (DESIGN §9). Rules `watchdog.<kind>`, in the alert lifecycle like any
 other (the same notifications, escalation and pages):
 
-- `watchdog.sensor_silent`: no reading from a sensor for max(`silent_factor` x its usual interval,
+- `watchdog.sensor_silent`: no valid reading (none without an unreliable flag: `sensor_fault`, `warmup`,
+  `out_of_range`) from a sensor for max(`silent_factor` x its usual interval,
   `silent_min_s`), the interval learned on ingest (`latest.interval_ms`); resolves when readings return. Not
   raised for the sensors of an agent that is offline: `watchdog.agent_offline` already says why.
 - `watchdog.agent_offline`: no batch and no status from an agent for `agent_offline_s`, or its Last Will
@@ -135,7 +136,8 @@ def conditions(sensors: Iterable[SensorSeen], agents: Iterable[AgentSeen], *, no
         limit = silent_limit_s(s.interval_ms, config)
         if quiet_s > limit:
             out.append(Condition(SENSOR_SILENT, s.site, s.name, s.sensor_id, None, quiet_s, limit,
-                                 f"sensor {s.name} is silent: no reading for {quiet_s:.0f} s (limit {limit:.0f} s)"))
+                                 f"sensor {s.name} is silent: no valid reading for {quiet_s:.0f} s "
+                                 f"(limit {limit:.0f} s)"))
     today = utc_date(now_ms)
     for c in calibrations:
         late = overdue(c.register, today)
@@ -161,13 +163,15 @@ def _calibrations(session: Session) -> list[CalibrationSeen]:
 
 def _seen(session: Session) -> tuple[list[SensorSeen], list[AgentSeen]]:
     latest = (
-        select(Latest.sensor_id, func.max(Latest.ts).label("ts"), func.max(Latest.interval_ms).label("interval"))
+        select(Latest.sensor_id, func.max(Latest.valid_ts).label("ts"),
+               func.max(Latest.interval_ms).label("interval"))
         .group_by(Latest.sensor_id).subquery()
     )
-    sensors = [
+    sensors = [  # a sensor that never gave a valid reading is silent since it was first seen
         SensorSeen(sid, name, site, agent_id, ts, interval)
         for sid, name, site, agent_id, ts, interval in session.execute(
-            select(Sensor.id, Sensor.name, Sensor.site, Sensor.agent_id, latest.c.ts, latest.c.interval)
+            select(Sensor.id, Sensor.name, Sensor.site, Sensor.agent_id,
+                   func.coalesce(latest.c.ts, Sensor.first_seen_ms), latest.c.interval)
             .join(latest, latest.c.sensor_id == Sensor.id)
         ).all()
     ]

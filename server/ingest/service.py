@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from exposure import Batch, InvalidInput, Reading, decode_batch
 from exposure.batch import encode_readings
+from exposure.wire import is_unreliable
 from server.alerts.engine import evaluate_thresholds
 from server.alerts.service import Alerting
 from server.counters import Counters
@@ -226,12 +227,15 @@ def _update_latest(session: Session, readings: tuple[Reading, ...], sensor_ids: 
     within the batch, else the declared integration time, else the step from the value before (unless it is more
     than twice the usual one: an outage is not the usual interval)."""
     newest: dict[tuple[int, str], Reading] = {}
+    newest_valid: dict[tuple[int, str], int] = {}
     times: dict[tuple[int, str], list[int]] = {}
     for r in readings:
         key = (sensor_ids[r.sensor], r.quantity)
         times.setdefault(key, []).append(r.ts)
         if key not in newest or r.ts >= newest[key].ts:
             newest[key] = r
+        if not is_unreliable(r.flags) and r.ts > newest_valid.get(key, -1):
+            newest_valid[key] = r.ts
     steps: dict[tuple[int, str], int | None] = {}
     for key, ts in times.items():
         ts.sort()
@@ -250,6 +254,12 @@ def _update_latest(session: Session, readings: tuple[Reading, ...], sensor_ids: 
             "unit": stmt.excluded.unit,
             "ts": stmt.excluded.ts,
             "flags": stmt.excluded.flags,
+            "valid_ts": case(
+                (and_(stmt.excluded.valid_ts.is_not(None),
+                      or_(table.c.valid_ts.is_(None), stmt.excluded.valid_ts > table.c.valid_ts)),
+                 stmt.excluded.valid_ts),
+                else_=table.c.valid_ts,
+            ),
             "interval_ms": case(
                 (stmt.excluded.interval_ms.is_not(None), stmt.excluded.interval_ms),
                 (and_(step_from_before > 0, or_(table.c.interval_ms.is_(None),
@@ -270,6 +280,7 @@ def _update_latest(session: Session, readings: tuple[Reading, ...], sensor_ids: 
                 "ts": r.ts,
                 "flags": flags_to_text(r.flags),
                 "interval_ms": steps[(sensor_id, quantity)],
+                "valid_ts": newest_valid.get((sensor_id, quantity)),
             }
             for (sensor_id, quantity), r in newest.items()
         ],

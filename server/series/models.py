@@ -57,6 +57,9 @@ class Latest(Base):
     flags: Mapped[str] = mapped_column(String(256), default="")
     # the sensor's usual time between readings, learned on ingest (watchdog.sensor_silent, migration 0008)
     interval_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # the newest reading without an unreliable flag (sensor_fault, warmup, out_of_range; migration 0011): a
+    # sensor that only reports faults is silent for watchdog.sensor_silent
+    valid_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 LEVELS = frozenset({"laeq", "lcpeak"})  # decibels: rolled up on energy, not arithmetically

@@ -102,3 +102,20 @@ stages = [{ group = "safety" }]
         assert server.alerts(rule="watchdog.agent_offline")[0]["state"] == "resolved"
         detail = server.get(f"/api/v1/alerts/{offline['id']}")
         assert [e["action"] for e in detail["audit"]] == ["alert_opened", "alert_resolved"]
+
+
+def test_a_sensor_that_reports_only_faults_is_silent(tmp_path: Path, database_url):
+    """Readings keep coming but every one is flagged sensor_fault: no valid reading for 61 s is
+    watchdog.sensor_silent all the same ("no valid reading"); one valid reading resolves it."""
+    with running_server(tmp_path, database_url) as server:
+        app = server.app
+        last_valid = server.feed("tank-3-gas", "h2s", "ppm", [0.5] * 5)
+        server.feed("tank-3-gas", "h2s", "ppm", [0.0] * 61, flags=("sensor_fault",))
+        assert server.clock.now - last_valid > 60_000
+        assert server_internals.check_watchdogs(app, server.clock.now) == (1, 0)
+        (alert,) = server.alerts(rule="watchdog.sensor_silent")
+        assert alert["sensor"] == "tank-3-gas" and alert["state"] == "open"
+        detail = server.get(f"/api/v1/alerts/{alert['id']}")
+        assert "no valid reading" in str(detail)
+        server.feed("tank-3-gas", "h2s", "ppm", [0.6])
+        assert server_internals.check_watchdogs(app, server.clock.now) == (0, 1)
