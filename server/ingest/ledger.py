@@ -9,16 +9,24 @@ kind: readings the agent itself could not keep (disk full), reported with a reas
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.series.models import Agent, AgentStatus, DeliveryGap, EdgeGapRow, IngestedBatch
 
 
 def agent_status_row(session: Session, agent_id: int) -> AgentStatus:
+    """The agent's status row, created on first use. A batch and a status report of a new agent may arrive at
+    once: the row is inserted with ON CONFLICT DO NOTHING, so the second one uses the first one's row instead of
+    failing on the unique key."""
     row = session.get(AgentStatus, agent_id)
     if row is None:
-        row = AgentStatus(agent_id=agent_id, max_seq=0, state="unknown", version="", outbox_full=False)
-        session.add(row)
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(insert(AgentStatus).values(
+            agent_id=agent_id, max_seq=0, state="unknown", version="", outbox_full=False, disk_full=False,
+        ).on_conflict_do_nothing(index_elements=["agent_id"]))
+        row = session.get(AgentStatus, agent_id)
+        assert row is not None
     return row
 
 
