@@ -75,15 +75,19 @@ def twa(
     limit: LimitArg = None,
     reference_h: float = 8.0,
     adjustment: Adjustment = "none",
+    shift_h: float | None = None,
 ) -> TwaResult:
     """TWA = sum(Ci x Ti) / reference time (1910.1000(d)(1)(i); GBZ CTWA) over valid data.
 
     `reference_h` 8 gives the 8-h TWA; another value gives a shift TWA over that many hours. With
-    ``adjustment="brief-scala"`` the limit is multiplied by the Brief & Scala factor for `reference_h`.
+    ``adjustment="brief-scala"`` the limit is multiplied by the Brief & Scala factor for the hours worked,
+    `shift_h` (default: the series' period, the shift it describes).
     `projected_twa` assumes the uncovered part of the period was like the covered part (an estimate only).
     """
+    if shift_h is None:
+        shift_h = series.coverage.period_s / 3600.0
     return twa_result(integral(series.segments), series.coverage, series.unit, limit=limit,
-                      reference_h=reference_h, adjustment=adjustment)
+                      reference_h=reference_h, adjustment=adjustment, shift_h=shift_h)
 
 
 def twa_result(
@@ -94,17 +98,20 @@ def twa_result(
     limit: LimitArg = None,
     reference_h: float = 8.0,
     adjustment: Adjustment = "none",
+    shift_h: float | None = None,
 ) -> TwaResult:
-    """The TwaResult for sum(Ci x Ti) = `total` (value x seconds) over the covered time of `cov`."""
+    """The TwaResult for sum(Ci x Ti) = `total` (value x seconds) over the covered time of `cov`. The Brief &
+    Scala factor is for `shift_h` hours worked (default: the period of `cov`)."""
     if not math.isfinite(reference_h) or reference_h <= 0:
         raise InvalidInput("reference_h", "must be a positive number of hours")
     ref_s = reference_h * 3600.0
     value = total / ref_s
     projected = total / cov.covered_s * cov.period_s / ref_s if cov.covered_s > 0 else None
-    factor = brief_scala_factor(reference_h) if adjustment == "brief-scala" else 1.0
+    hours = cov.period_s / 3600.0 if shift_h is None else shift_h
+    factor = brief_scala_factor(hours) if adjustment == "brief-scala" else 1.0
     used = limit_used(limit, unit, "twa")
     if used is not None and factor != 1.0:
-        note = f"Brief & Scala RF {factor:.4g} for {reference_h:g} h"
+        note = f"Brief & Scala RF {factor:.4g} for a {hours:g}-h shift"
         used = LimitUsed(used.value * factor, used.unit, used.kind, used.source, used.clause, used.mark,
                          used.substance, f"{used.note}; {note}" if used.note else note)
     ratio = value / used.value if used else None

@@ -219,16 +219,22 @@ def calc_twa(
         _fail("--reference-h", "must be between 0 and 24 hours")
     resolved = _resolve_limit("twa", limit, substance, profile, overrides, fraction)
     u = _unit(unit, resolved)
+    series = _series(segment, u)
+    shift_h = series.coverage.period_s / 3600.0  # the hours worked: the segments, end to end
+    if adjust == "brief-scala" and not 0 < shift_h <= 24:
+        _fail("--adjust", f"brief-scala needs a shift of at most 24 h; the segments last {shift_h:g} h")
     try:
-        r = twa(_series(segment, u), limit=resolved, reference_h=reference_h,
+        r = twa(series, limit=resolved, reference_h=reference_h, shift_h=shift_h,
                 adjustment="brief-scala" if adjust == "brief-scala" else "none")
     except InvalidInput as exc:
         _fail("--unit", str(exc))
     data = {"twa": r.twa, "unit": r.unit, "limit": r.limit.value if r.limit else None, "ratio": r.ratio,
             "exceeds": r.exceeds, "verdict": r.verdict, "reference_h": r.reference_h,
-            "adjustment_factor": r.adjustment_factor, "limit_source": _limit_json(r.limit),
+            "adjustment_factor": r.adjustment_factor, "shift_h": shift_h, "limit_source": _limit_json(r.limit),
             "coverage": _coverage(r.coverage)}
     lines = [f"TWA ({reference_h:g} h)   {r.twa:.4g} {r.unit}", *_chem_common(r.limit)]
+    if adjust == "brief-scala":
+        lines.append(f"Brief & Scala {r.adjustment_factor:.4g} for a {shift_h:g}-h shift")
     if r.ratio is not None:
         lines.append(f"ratio         {r.ratio:.3f}")
     lines.append(f"exceeds       {'YES' if r.exceeds else 'no'}")

@@ -6,8 +6,12 @@ How a record is computed (docs/health-files.md "Exposure records"):
 2. In each interval, the series of each sensor is built by exposure.segments.series_from_readings (flagged
    readings excluded and counted, gaps kept as gaps); several zone sensors join as the highest value.
 3. Each interval's level is its time-weighted mean over the valid data (chemicals: exposure.chemical.twa over
-   the covered time; noise: LAeq from exposure.noise.lex_8h). The shift exposure is the presence-weighted
-   combination of these levels (TWA over 8 h, LEX,8h, dose), so a gap lowers the coverage, never the exposure.
+   the covered time; noise: LAeq by energy averaging, exposure.noise.lex_8h). The shift exposure is the
+   presence-weighted combination of these levels (TWA over 8 h, LEX,8h), so a gap lowers the coverage, never the
+   exposure. A noise dose is never taken from an average level (with a 5 dB exchange rate that is wrong): each
+   interval's dose is the criterion's sum(C_i / T_i) over its own segments (exposure.noise.dose_fraction_of,
+   the function `hazmon calc noise` and the alert rules use), scaled from its covered to its whole time; the
+   shift's dose is the sum over the intervals.
    The measured lower bound (gaps adding nothing) is kept in the record's details.
 4. STEL and peaks come from the measured series only (a gap can hide a peak, never make one).
 """
@@ -24,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from exposure.catalogue import Substance, load_catalogue
 from exposure.chemical import ceiling, exposure_class, stel, twa
-from exposure.noise import lex_8h, noise_dose
+from exposure.noise import DOSE_CRITERIA, dose_fraction_of, dose_result, lex_8h
 from exposure.profiles import AppliedLimit, applicable_limit, get_profile
 from exposure.readings import Reading
 from exposure.results import Coverage, LimitUsed, verdict_of
@@ -171,6 +175,8 @@ def compute_hazard(session: Session, key: ShiftKey, substance_id: str, quantity:
     pieces: list[Series] = []
     levels: list[Segment] = []
     kinds: set[str] = set()
+    doses: dict[str, float] = {}  # noise: criterion -> presence-weighted dose fraction (1 = 100 %)
+    measured_doses: dict[str, float] = {}  # the same over the measured time only (gaps adding nothing)
     for iv in intervals:
         if iv.personal_sensor_id is not None:
             ids, role = [iv.personal_sensor_id], "personal"
@@ -188,12 +194,12 @@ def compute_hazard(session: Session, key: ShiftKey, substance_id: str, quantity:
             for rid, r in rows:
                 if iv.start_ms <= r.ts < iv.end_ms:
                     use.readings += 1
-                    if r.flags:
+                    assert use.flags is not None
+                    for f in r.flags:
+                        use.flags[f] = use.flags.get(f, 0) + 1
+                    if not r.valid_for_compliance:  # `late` says how it travelled, not what it measured
                         use.flagged += 1
                         flagged_ids.add(rid)
-                        assert use.flags is not None
-                        for f in r.flags:
-                            use.flags[f] = use.flags.get(f, 0) + 1
             use.used_ms += round(s.coverage.covered_s * 1000)
             per_sensor.append(s)
         if not per_sensor:
@@ -206,6 +212,13 @@ def compute_hazard(session: Session, key: ShiftKey, substance_id: str, quantity:
             continue
         if sub.family == "noise":
             level = lex_8h(piece, shift_h=covered_h).laeq_db
+            # the dose of the interval by its criterion's own rule, segment by segment (1910.95 App. A:
+            # D = 100 x sum(C_i / T_i)), its uncovered time taken to be like its covered time
+            scale = (iv.end_ms - iv.start_ms) / 1000.0 / piece.coverage.covered_s
+            for name, c in DOSE_CRITERIA.items():
+                measured_dose = dose_fraction_of(piece.segments, c)
+                doses[name] = doses.get(name, 0.0) + measured_dose * scale
+                measured_doses[name] = measured_doses.get(name, 0.0) + measured_dose
         else:
             level = twa(piece, reference_h=covered_h).twa
         if level is not None:
@@ -232,7 +245,7 @@ def compute_hazard(session: Session, key: ShiftKey, substance_id: str, quantity:
         return Computed(**base, details={"note": "no valid data in the shift"})  # type: ignore[arg-type]
     top = ceiling(measured)
     if sub.family == "noise":
-        return _noise(base, estimate, measured, top.max_value, top.at_ms, key, config)
+        return _noise(base, estimate, measured, doses, measured_doses, top.max_value, top.at_ms, key, config)
     return _chemical(base, estimate, measured, top.max_value, top.at_ms, sub, quantity, config)
 
 
@@ -253,15 +266,18 @@ def _sensor_name(session: Session, sensor_id: int) -> str:
     return f"{row.site}/{row.name}" if row else str(sensor_id)
 
 
-def _noise(base: dict, estimate: Series, measured: Series, peak: float | None, peak_at: int | None,
-           key: ShiftKey, config: HealthConfig) -> Computed:
+def _noise(base: dict, estimate: Series, measured: Series, doses: dict[str, float], measured_doses: dict[str, float],
+           peak: float | None, peak_at: int | None, key: ShiftKey, config: HealthConfig) -> Computed:
+    """LEX,8h by energy averaging (ISO 9612 / 2003/10/EC / GBZ 2.2) of the presence-weighted levels; the dose by
+    the profile's criterion summed over the presence intervals (a worker who moves gets the sum of the parts)."""
     shift_h = (key.end_ms - key.start_ms) / 3.6e6
     criterion = "gbz" if config.profile == "cn" else "iso"
     lex = lex_8h(estimate, criterion=criterion, shift_h=shift_h)
     dose_c = _DOSE_CRITERION.get(config.profile, "niosh")
-    dose = noise_dose(estimate, criterion=dose_c, shift_h=shift_h)
+    dose = dose_result(measured.coverage, doses.get(dose_c, 0.0), DOSE_CRITERIA[dose_c], shift_h=shift_h)
     lower = lex_8h(measured, criterion=criterion, shift_h=shift_h)
-    hc = noise_dose(estimate, criterion="osha-hc", shift_h=shift_h)  # 1910.95(c) action level, for surveillance
+    # 1910.95(c) action level, for surveillance: the same rule with its 80 dB threshold
+    hc = dose_result(measured.coverage, doses.get("osha-hc", 0.0), DOSE_CRITERIA["osha-hc"], shift_h=shift_h)
     us = config.profile in _DOSE_CRITERION
     limit = dose.limit if us else lex.limit
     exceeds = dose.exceeds if us else lex.exceeds
@@ -272,7 +288,9 @@ def _noise(base: dict, estimate: Series, measured: Series, peak: float | None, p
         ratio=dose.dose_percent / 100.0, verdict=verdict_of(exceeds, limit, measured.coverage), exposure_class=band,
         limit=limit,
         details={"lex_criterion": criterion, "measured_lex_8h": lower.lex_8h_db, "dose_twa_db": dose.twa_db,
-                 "laeq_valid_time": lower.laeq_db, "osha_hc_twa_db": hc.twa_db},
+                 "measured_dose_percent": 100.0 * measured_doses.get(dose_c, 0.0),
+                 "laeq_valid_time": lower.laeq_db, "osha_hc_twa_db": hc.twa_db,
+                 "osha_hc_dose_percent": hc.dose_percent},
     )
 
 

@@ -70,6 +70,21 @@ def test_calc_twa_osha_example() -> None:
     assert (out["twa"], out["limit"], out["ratio"], out["exceeds"]) == (81.25, 100, 0.8125, False)
 
 
+def test_calc_twa_brief_scala_takes_the_factor_from_the_shift_length() -> None:
+    """D4: `--segment 50:10h --adjust brief-scala` applies RF = (8/10)(24-10)/16 = 0.7 without --reference-h."""
+    out = run("calc", "twa", "--segment", "50:10h", "--limit", "60", "--adjust", "brief-scala", "--json")
+    assert out["adjustment_factor"] == pytest.approx(0.7) and out["shift_h"] == pytest.approx(10)
+    assert out["limit"] == pytest.approx(42.0) and out["exceeds"] is True
+    assert out["twa"] == pytest.approx(62.5)  # 50 x 10 h / 8 h
+    plain = run("calc", "twa", "--segment", "50:10h", "--limit", "60", "--json")
+    assert plain["adjustment_factor"] == 1.0 and plain["limit"] == 60
+
+
+def test_calc_twa_brief_scala_over_a_day_exits_2() -> None:
+    out = fail("calc", "twa", "--segment", "50:30h", "--limit", "60", "--adjust", "brief-scala")
+    assert "--adjust" in out and "24 h" in out
+
+
 def test_calc_twa_with_substance_and_profile_names_the_source() -> None:
     """TV-C11 (China CTWA): 2 h@12 + 6 h@4 mg/m3 -> 6.0 against the GBZ 2.1-2019 NH3 PC-TWA 20 mg/m3."""
     out = run("calc", "twa", "--segment", "12:2h", "--segment", "4:6h", "--substance", "nh3", "--profile", "cn",
