@@ -2,7 +2,9 @@
 
 reportlab with `invariant=1` and fixed metadata: the same data always give byte-identical documents (no time of
 export is printed; the file says "data as of" its newest computation). Text that is not Latin-1 (Chinese names)
-is set in reportlab's built-in CID font STSong-Light.
+is set in Droid Sans Fallback, packaged in server/health/fonts and embedded (the used glyphs only), so it reads
+on any viewer (a CID font such as STSong-Light is not embedded and shows as empty boxes without an Asian font
+pack). Every page says "page n of m"; a worker's file ends with a sign-off block.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from pathlib import Path
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
@@ -21,28 +24,59 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from server.health.schemas import EventOut, ExposureRecordOut, FileOut
 from server.health.zone_report import ZoneMonth
 
-_CJK = "STSong-Light"
+_CJK = "HazmonCJK"
+_CJK_FILE = Path(__file__).with_name("fonts") / "DroidSansFallbackFull.ttf"
 
 
 def _fonts() -> None:
     if _CJK not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(_CJK))
+        pdfmetrics.registerFont(TTFont(_CJK, str(_CJK_FILE)))
+
+
+class _NumberedCanvas(Canvas):
+    """Holds each page until the end so the footer can say "page n of m"."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._pages: list[dict[str, object]] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont("Helvetica", 7)
+            self.drawRightString(self._pagesize[0] - 12 * mm, 6 * mm, f"page {self._pageNumber} of {total}")
+            title = str(getattr(self, "_doc_title", ""))
+            self.setFont("Helvetica" if _latin1(title) else _CJK, 7)
+            self.drawString(12 * mm, 6 * mm, title)
+            super().showPage()
+        super().save()
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _t(text: object) -> str:
     """Escaped paragraph text; non-Latin-1 text in the CJK font."""
     s = escape("" if text is None else str(text))
-    try:
-        s.encode("latin-1")
-    except UnicodeEncodeError:
-        return f'<font name="{_CJK}">{s}</font>'
-    return s
+    return s if _latin1(s) else f'<font name="{_CJK}">{s}</font>'
+
 
 
 def _n(v: float | None, digits: int = 3) -> str:
@@ -86,12 +120,48 @@ class _Doc:
         self.story.append(Spacer(1, 4 * mm))
 
     def build(self) -> bytes:
-        self.doc.build(self.story)
+        title = self.doc.title
+
+        def canvas(*args: object, **kwargs: object) -> _NumberedCanvas:
+            c = _NumberedCanvas(*args, **kwargs)
+            c._doc_title = title  # type: ignore[attr-defined]
+            return c
+
+        self.doc.build(self.story, canvasmaker=canvas)
         return self.buf.getvalue()
 
 
+#: profiles whose noise limit is a dose criterion (29 CFR 1910.95; NIOSH REL): the verdict rests on the dose
+_DOSE_PROFILES = ("us-osha", "us-niosh")
+
+
 def _value(r: ExposureRecordOut) -> tuple[float | None, str]:
+    if r.dose_percent is not None and r.profile in _DOSE_PROFILES:
+        return r.dose_percent, "Dose %"
     return (r.lex_8h, "LEX,8h") if r.lex_8h is not None or r.quantity == "laeq" else (r.twa, "TWA 8h")
+
+
+def _exposure_cell(r: ExposureRecordOut) -> str:
+    """The figure the verdict rests on first, then the others: a noise record under a dose criterion shows its
+    dose and the TWA the criterion derives from it, beside the LEX,8h."""
+    if r.quantity != "laeq" and r.lex_8h is None:
+        return f"TWA 8h {_n(r.twa, 4)} {r.unit}"
+    lex = f"LEX,8h {_n(r.lex_8h, 4)} dB(A)"
+    if r.dose_percent is None:
+        return lex
+    twa_db = r.details.get("dose_twa_db")
+    twa = f", TWA {float(twa_db):.1f} dB(A)" if isinstance(twa_db, int | float) else ""
+    dose = f"dose {r.dose_percent:.1f} % ({r.dose_criterion}{twa})"
+    return f"{dose[0].upper()}{dose[1:]}; {lex}" if r.profile in _DOSE_PROFILES else f"{lex}; {dose}"
+
+
+def _limit_cell(r: ExposureRecordOut) -> str:
+    if r.limit is None:
+        return "no limit"
+    text = f"{r.limit.value:g} {r.limit.unit} {r.limit.source or ''}"
+    if r.dose_percent is not None and r.profile in _DOSE_PROFILES:
+        text = f"100 % dose = {r.limit.value:g} {r.limit.unit} 8-h TWA; {r.limit.source or ''}"
+    return text
 
 
 def _bar_chart(title: str, labels: Sequence[str], values: Sequence[float], limit: float | None, unit: str,
@@ -140,10 +210,9 @@ def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str) -> bytes:
     doc.h("Exposure records", 2)
     rows = []
     for r in f.exposure_records:
-        value, metric = _value(r)
-        lim = f"{r.limit.value:g} {r.limit.unit} {r.limit.source or ''}" if r.limit else "no limit"
+        lim = _limit_cell(r)
         sensors = ", ".join(f"{s.sensor} ({s.role}; calibration {s.calibration})" for s in r.sensors) or "none"
-        rows.append([_when(r.shift_start_ms, tz), r.substance, f"{metric} {_n(value, 4)} {r.unit}",
+        rows.append([_when(r.shift_start_ms, tz), r.substance, _exposure_cell(r),
                      _n(r.stel_max, 4), _n(r.peak, 4), _n(r.ratio, 3), lim, r.exposure_class or "-",
                      f"{r.coverage * 100:.1f} %", r.flagged_excluded, r.verdict, f"v{r.version}", sensors])
     doc.table(["Shift", "Hazard", "Exposure", "STEL max", "Peak", "Ratio", "Limit (source)", "Class", "Coverage",
@@ -164,9 +233,10 @@ def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str) -> bytes:
             continue
         metric = _value(rs[0])[1]
         labels = [_when(r.shift_start_ms, tz)[:10] for r, _ in pts]
+        dose = metric == "Dose %"
+        limit = 100.0 if dose else (rs[-1].limit.value if rs[-1].limit else None)
         doc.story.append(_bar_chart(f"{substance}: {metric} per shift", labels, [v for _, v in pts],
-                                    rs[-1].limit.value if rs[-1].limit else None, rs[0].unit,
-                                    doc.width * 0.6))
+                                    limit, "%" if dose else rs[0].unit, doc.width * 0.6))
 
     doc.h("Linked alerts and incidents", 2)
     doc.table(["Event", "Rule / plan", "Zone / via", "Sensor", "Opened", "Ended", "Present", "Worst", "History"],
@@ -183,7 +253,17 @@ def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str) -> bytes:
                   [[e.id, e.exam_type, e.hazard or "-", e.status, e.due_date or "-", e.exam_date or "-",
                     e.outcome or "-", e.findings or "-", ", ".join(a.filename for a in e.attachments) or "-"]
                    for e in f.exams] or [["-"] * 9])
+    _sign_off(doc)
     return doc.build()
+
+
+def _sign_off(doc: _Doc) -> None:
+    """Who reviewed the file, when, and their signature: filled in by hand on the printed copy."""
+    doc.h("Review and sign-off", 2)
+    doc.table(["Role", "Name", "Date", "Signature"],
+              [["Occupational health professional", "", "", ""], ["Record-keeper", "", "", ""],
+               ["Worker (acknowledged receipt)", "", "", ""]],
+              widths=[70 * mm, 70 * mm, 35 * mm, 70 * mm], size=9)
 
 
 def zone_pdf(z: ZoneMonth, *, tz: ZoneInfo) -> bytes:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 
+import pytest
 from pypdf import PdfReader
 
 from .conftest import Env, at, two_zone_plant
@@ -81,3 +82,54 @@ def test_csv_and_json_exports_carry_the_records(env: Env) -> None:
     body = env.ok("GET", f"/workers/{wid}/export.json")
     assert body["schema"] == "hazmon.health-file/1" and body["exposure_records"][0]["twa"] == 15.0
     assert [a["zone"] for a in body["assignments"]] == ["A", "B"]
+
+
+def _fonts(pdf: bytes) -> dict[str, bool]:
+    """Each font the PDF uses, and whether its glyphs are embedded in the file."""
+    found: dict[str, bool] = {}
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            for d in font.get("/DescendantFonts") or []:
+                descriptor = descriptor or d.get_object().get("/FontDescriptor")
+            embedded = descriptor is not None and any(
+                k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            found[str(font["/BaseFont"])] = embedded
+    return found
+
+
+def test_pdf_embeds_the_font_of_chinese_names_and_numbers_its_pages(env: Env) -> None:
+    """A Chinese name is set in an embedded font (never empty boxes on a viewer without an Asian font pack);
+    every page says "page n of m"; the file ends with a sign-off block."""
+    a = env.sensor("a-co")
+    env.steady(a, "co", "ppm", 10.0, at(5), at(17))
+    env.zone("A", ["a-co"], ["co"])
+    wid = env.worker("C1", name="张伟")
+    env.roster("employee_no,date,shift,zone,post,start,end\nC1,2025-03-03,day,A,,,\n")
+    env.compute()
+    pdf = env.ok("GET", f"/workers/{wid}/export.pdf").content
+    text = _text(pdf)
+    assert "张伟" in text
+    cjk = [name for name in _fonts(pdf) if "DroidSansFallback" in name]
+    assert cjk and all(_fonts(pdf)[name] for name in cjk), _fonts(pdf)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert f"page 1 of {pages}" in text and f"page {pages} of {pages}" in text
+    assert "Review and sign-off" in text and "Occupational health professional" in text
+
+
+def test_pdf_shows_the_dose_where_a_dose_criterion_applies(osha_env: Env) -> None:
+    """D3: under us-osha the noise record prints its dose and the OSHA TWA beside the 90 dB(A) limit (= 100 %)."""
+    n = osha_env.sensor("press-noise")
+    osha_env.readings(n, "laeq", "dB(A)", [(t, 92.0) for t in range(at(7) + 1000, at(15) + 1000, 1000)],
+                      interval_s=1.0)
+    osha_env.zone("P", ["press-noise"], ["noise"])
+    wid = osha_env.worker("N1")
+    osha_env.roster("employee_no,date,shift,zone,post,start,end\nN1,2025-03-03,day,P,,,\n")
+    osha_env.compute()
+    (rec,) = osha_env.ok("GET", f"/workers/{wid}/exposure-records")
+    assert rec["dose_percent"] == pytest.approx(100 * 2 ** (2 / 5), abs=0.01)  # 131.95 %
+    text = " ".join(_text(osha_env.ok("GET", f"/workers/{wid}/export.pdf").content).split())
+    assert f"Dose {rec['dose_percent']:.1f} % (osha-pel, TWA 92.0 dB(A))" in text
+    assert "100 % dose = 90 dB(A) 8-h TWA" in text
+    assert "noise: Dose % per shift" in text
