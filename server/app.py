@@ -16,6 +16,7 @@ from server.composition import build_services, lifespan
 from server.emergency.pages import pages as emergency_pages
 from server.emergency.router import router as emergency_router
 from server.health.router import router as health_router
+from server.health.segs_router import router as segs_router
 from server.ingest.router import router as ingest_router
 from server.metrics import router as metrics_router
 from server.notify.router import router as notify_router
@@ -49,7 +50,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     api = APIRouter(prefix="/api/v1")
     for router in (ingest_router, accounts_router, overview_router, series_router, alerts_router,
                    alert_detail_router, notify_router, emergency_router, org_router, health_router,
-                   calibration_router):
+                   segs_router, calibration_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(pages_router)  # /, /alerts, /incident

@@ -135,6 +135,10 @@ class Catalogue:
             known = ", ".join(sorted(self.substances))
             raise InvalidInput("substance", f"unknown substance {substance_id!r} (known: {known})") from None
 
+    def variants_of(self, substance_id: str) -> tuple[str, ...]:
+        """The limit variants the catalogues know for a substance (a silica dust's free-SiO2 classes ...)."""
+        return tuple(sorted({lim.variant for lim in self.limits if lim.substance == substance_id and lim.variant}))
+
     def limits_of(self, substance_id: str, sources: Sequence[str] | None = None) -> tuple[Limit, ...]:
         return tuple(
             lim for lim in self.limits if lim.substance == substance_id and (sources is None or lim.source in sources)

@@ -22,7 +22,7 @@ from server.settings import HealthConfig
 Action = Literal[
     "workers.list", "worker.read", "worker.write", "exposure.read", "exposure.write", "exams.read", "exams.write",
     "events.read", "surveillance.read", "file.delete", "org.read", "org.write", "roster.read", "roster.write",
-    "zone_report.read",
+    "zone_report.read", "samples.write", "segs.read", "segs.write",
 ]
 
 _RK = frozenset({"admin", "record_keeper"})
@@ -44,6 +44,9 @@ RULES: dict[Action, frozenset[str]] = {
     "roster.read": _READERS,
     "roster.write": _RK | {"safety_manager"},
     "zone_report.read": _READERS,
+    "samples.write": _RK,  # laboratory results: the record-keeper enters or imports them
+    "segs.read": _READERS,  # a group's statistics name several workers: never a worker's own view
+    "segs.write": _RK,
 }
 #: the actions a `worker` holds on their own file, and only there
 OWN_FILE: frozenset[Action] = frozenset({"worker.read", "exposure.read", "exams.read", "events.read"})

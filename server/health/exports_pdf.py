@@ -89,7 +89,9 @@ def _when(ms: int | None, tz: ZoneInfo) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=tz).strftime("%Y-%m-%d %H:%M")
 
 
-class _Doc:
+class Document:
+    """A PDF being built: the embedded CJK font, page n of m, headings, paragraphs, tables."""
+
     def __init__(self, title: str, *, wide: bool = False) -> None:
         _fonts()
         self.buf = io.BytesIO()
@@ -190,7 +192,7 @@ def _bar_chart(title: str, labels: Sequence[str], values: Sequence[float], limit
 
 def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str) -> bytes:
     w = f.worker
-    doc = _Doc(f"Occupational health file {w.employee_no}", wide=True)
+    doc = Document(f"Occupational health file {w.employee_no}", wide=True)
     doc.h(f"Occupational health file: {w.employee_no}", 0)
     doc.table(["Employee no", "Name", "Department", "Job / post", "Status", "Hired", "Left"],
               [[w.employee_no, w.name, w.department, w.job, w.status, w.hire_date or "-", w.leave_date or "-"]])
@@ -257,7 +259,7 @@ def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str) -> bytes:
     return doc.build()
 
 
-def _sign_off(doc: _Doc) -> None:
+def _sign_off(doc: Document) -> None:
     """Who reviewed the file, when, and their signature: filled in by hand on the printed copy."""
     doc.h("Review and sign-off", 2)
     doc.table(["Role", "Name", "Date", "Signature"],
@@ -267,7 +269,7 @@ def _sign_off(doc: _Doc) -> None:
 
 
 def zone_pdf(z: ZoneMonth, *, tz: ZoneInfo) -> bytes:
-    doc = _Doc(f"Monthly monitoring report {z.zone_code} {z.month}", wide=True)
+    doc = Document(f"Monthly monitoring report {z.zone_code} {z.month}", wide=True)
     doc.h(f"Monthly monitoring report: zone {z.zone_code}, {z.month}", 0)
     doc.p(f"{z.zone_name} (site {z.site or '-'}); days in {z.timezone}; limits profile {z.profile}. "
           f"Sensors: {', '.join(z.sensors) or 'none'}. Workers assigned this month: {z.workers_assigned}.")

@@ -76,19 +76,20 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-def shift_hazards(session: Session, key: ShiftKey) -> list[tuple[str, str]]:
-    """(substance, quantity) of the hazards of the zones and posts the worker was assigned to in the shift."""
+def shift_hazards(session: Session, key: ShiftKey) -> list[tuple[str, str, str | None]]:
+    """(substance, quantity, limit variant) of the hazards of the zones and posts the worker was assigned to."""
     rows = session.execute(
         select(Assignment.zone_id, Assignment.post_id).where(
             Assignment.worker_id == key.worker_id, Assignment.shift_start_ms == key.start_ms,
             Assignment.shift_end_ms == key.end_ms)
     ).all()
-    found: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str], str | None] = {}
     for zone_id, post_id in rows:
         cond = Hazard.post_id.is_(None) if post_id is None else or_(Hazard.post_id.is_(None), Hazard.post_id == post_id)
-        for sub, q in session.execute(select(Hazard.substance, Hazard.quantity).where(Hazard.zone_id == zone_id, cond)):
-            found.add((sub, q))
-    return sorted(found)
+        for sub, q, variant in session.execute(
+                select(Hazard.substance, Hazard.quantity, Hazard.variant).where(Hazard.zone_id == zone_id, cond)):
+            found[(sub, q)] = found.get((sub, q)) or variant
+    return sorted((sub, q, v) for (sub, q), v in found.items())
 
 
 def presence(session: Session, key: ShiftKey, quantity: str, *, margin_ms: int) -> list[Interval]:
@@ -122,11 +123,14 @@ def _readings(session: Session, sensor_id: int, quantity: str, lo: int, hi: int)
     return [(r.id, row_to_reading(r, sensor=str(sensor_id))) for r in rows]
 
 
-def _limit(substance: Substance, kind: str, quantity: str, profile: str) -> AppliedLimit | None:
+def _limit(substance: Substance, kind: str, quantity: str, profile: str,
+           variant: str | None = None) -> AppliedLimit | None:
+    """The profile's limit for the hazard: the dust fraction its quantity measures, the variant its declaration
+    names (a silica dust's free-SiO2 class, from the zone's hazard declaration)."""
     fraction = _FRACTION.get(quantity) if substance.family == "dust" else None
-    found = applicable_limit(substance.id, profile, kind, fraction=fraction)  # type: ignore[arg-type]
+    found = applicable_limit(substance.id, profile, kind, fraction=fraction, variant=variant)  # type: ignore[arg-type]
     if found is None and fraction is not None:
-        found = applicable_limit(substance.id, profile, kind)  # type: ignore[arg-type]
+        found = applicable_limit(substance.id, profile, kind, variant=variant)  # type: ignore[arg-type]
     return found
 
 
@@ -160,7 +164,7 @@ class Computed:
 
 
 def compute_hazard(session: Session, key: ShiftKey, substance_id: str, quantity: str,
-                   config: HealthConfig) -> Computed:
+                   config: HealthConfig, variant: str | None = None) -> Computed:
     """Compute one hazard's record for one worker-shift (no writes)."""
     cat = load_catalogue()
     sub = cat.substance(substance_id)
@@ -246,7 +250,7 @@ def compute_hazard(session: Session, key: ShiftKey, substance_id: str, quantity:
     top = ceiling(measured)
     if sub.family == "noise":
         return _noise(base, estimate, measured, doses, measured_doses, top.max_value, top.at_ms, key, config)
-    return _chemical(base, estimate, measured, top.max_value, top.at_ms, sub, quantity, config)
+    return _chemical(base, estimate, measured, top.max_value, top.at_ms, sub, quantity, config, variant)
 
 
 def _dropped(session: Session, sensor_ids: Sequence[int], key: ShiftKey) -> list[DroppedSpan]:
@@ -295,10 +299,10 @@ def _noise(base: dict, estimate: Series, measured: Series, doses: dict[str, floa
 
 
 def _chemical(base: dict, estimate: Series, measured: Series, peak: float | None, peak_at: int | None,
-              sub: Substance, quantity: str, config: HealthConfig) -> Computed:
-    twa_lim = _limit(sub, "twa", quantity, config.profile)
-    stel_lim = _limit(sub, "stel", quantity, config.profile)
-    ceil_lim = _limit(sub, "ceiling", quantity, config.profile)
+              sub: Substance, quantity: str, config: HealthConfig, variant: str | None) -> Computed:
+    twa_lim = _limit(sub, "twa", quantity, config.profile, variant)
+    stel_lim = _limit(sub, "stel", quantity, config.profile, variant)
+    ceil_lim = _limit(sub, "ceiling", quantity, config.profile, variant)
     t = twa(estimate, limit=twa_lim)
     lower = twa(measured, limit=twa_lim)
     s = stel(measured, limit=stel_lim)
@@ -374,7 +378,8 @@ def _source(lim: LimitUsed | None) -> str | None:
 
 def compute_shift(session: Session, key: ShiftKey, config: HealthConfig, *, now_ms: int) -> list[ExposureRecord]:
     """Compute (or recompute) every hazard of one worker-shift and record the run. The caller commits."""
-    computed = [compute_hazard(session, key, sub, q, config) for sub, q in shift_hazards(session, key)]
+    computed = [compute_hazard(session, key, sub, q, config, variant)
+                for sub, q, variant in shift_hazards(session, key)]
     records = store(session, key, computed, profile=config.profile, now_ms=now_ms)
     run = session.execute(select(ShiftRun).where(
         ShiftRun.worker_id == key.worker_id, ShiftRun.shift_start_ms == key.start_ms,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from server.events import IncidentRecords
 from server.health.linkage import LinkedEvent, events_for_worker
 from server.health.models import Exam, ExamAttachment, ExposureRecord
+from server.health.samples import sample_out, samples_of
 from server.health.schemas import (
     AttachmentOut,
     EventOut,
@@ -29,6 +30,7 @@ from server.health.schemas import (
 from server.org.models import Assignment, PersonalSensorAssignment, ShiftPattern, Worker
 from server.org.schemas import assignment_out
 from server.series.models import Sensor
+from server.settings import HealthConfig
 
 
 def worker_out(session: Session, w: Worker) -> WorkerOut:
@@ -36,6 +38,10 @@ def worker_out(session: Session, w: Worker) -> WorkerOut:
     return WorkerOut(id=w.id, employee_no=w.employee_no, name=w.name, department=w.department, job=w.job,
                      status=w.status, hire_date=w.hire_date, leave_date=w.leave_date, user_id=w.user_id,
                      shift_pattern=pattern.code if pattern else None)
+
+
+#: an exposure record's basis by the source of its series (samples have their own: personal_sample)
+BASIS = {"zone": "area_presence", "personal": "personal_sensor", "mixed": "mixed", "none": "none"}
 
 
 def record_out(r: ExposureRecord) -> ExposureRecordOut:
@@ -46,7 +52,8 @@ def record_out(r: ExposureRecord) -> ExposureRecordOut:
     return ExposureRecordOut(
         id=r.id, worker_id=r.worker_id, shift_start_ms=r.shift_start_ms, shift_end_ms=r.shift_end_ms,
         substance=r.substance, quantity=r.quantity, unit=r.unit, version=r.version, computed_ms=r.computed_ms,
-        superseded=r.superseded, profile=r.profile, source=r.source, presence_s=r.presence_s, twa=r.twa,
+        superseded=r.superseded, profile=r.profile, source=r.source, basis=BASIS.get(r.source, "none"),
+        presence_s=r.presence_s, twa=r.twa,
         lex_8h=r.lex_8h, dose_percent=r.dose_percent, dose_criterion=r.dose_criterion, stel_max=r.stel_max,
         stel_at_ms=r.stel_at_ms, peak=r.peak, peak_at_ms=r.peak_at_ms, ratio=r.ratio, verdict=r.verdict,
         exposure_class=r.exposure_class, limit=lim, stel_limit=sl, coverage=r.coverage,
@@ -98,7 +105,7 @@ def records_of(session: Session, worker_id: int, *, include_superseded: bool = F
 
 
 def build_file(session: Session, worker: Worker, *, include_exams: bool, margin_ms: int,
-               incidents: IncidentRecords) -> FileOut:
+               incidents: IncidentRecords, config: HealthConfig) -> FileOut:
     assignments = session.execute(select(Assignment).where(Assignment.worker_id == worker.id)
                                   .order_by(Assignment.start_ms, Assignment.id)).scalars()
     personal = session.execute(select(PersonalSensorAssignment, Sensor.site, Sensor.name)
@@ -116,6 +123,7 @@ def build_file(session: Session, worker: Worker, *, include_exams: bool, margin_
         personal_sensors=[PersonalSensorOut(id=p.id, worker_id=p.worker_id, sensor=f"{site}/{name}",
                                             start_ms=p.start_ms, end_ms=p.end_ms) for p, site, name in personal],
         exposure_records=[record_out(r) for r in records],
+        samples=[sample_out(p, worker.employee_no, config) for p in samples_of(session, worker.id)],
         events=[event_out(e) for e in events_for_worker(session, worker.id, incidents=incidents, margin_ms=margin_ms)],
         exams=exams, exams_withheld=not include_exams,
         data_as_of_ms=max((r.computed_ms for r in records), default=None),

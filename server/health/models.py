@@ -163,3 +163,42 @@ class EventLinkRun(Base):
     linked_ms: Mapped[int] = mapped_column(BigInteger)
     workers: Mapped[int] = mapped_column(Integer, default=0)
 
+
+
+class PersonalSample(Base):
+    """A personal (breathing-zone) sample analysed by a laboratory: EN 689 rests on these. `result` is the
+    concentration over the sampled period [start_ms, end_ms) in `unit`; a result below the limit of
+    quantification has `below_loq` set, no result and its `loq`. Owned by migration 0012."""
+
+    __tablename__ = "health_personal_samples"
+    __table_args__ = (Index("ix_health_samples_worker", "worker_id", "substance", "start_ms"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sample_id: Mapped[str] = mapped_column(String(64), unique=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("health_workers.id", ondelete="CASCADE"))
+    substance: Mapped[str] = mapped_column(String(64))
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    end_ms: Mapped[int] = mapped_column(BigInteger)
+    result: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit: Mapped[str] = mapped_column(String(16))
+    loq: Mapped[float | None] = mapped_column(Float, nullable=True)
+    below_loq: Mapped[bool] = mapped_column(Boolean, default=False)
+    laboratory: Mapped[str] = mapped_column(String(128), default="")
+    method: Mapped[str] = mapped_column(String(128), default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Seg(Base):
+    """A similar exposure group (EN 689 §5.2, AIHA): a named set of workers - by zone, post, job or picked by
+    hand - and the hazards it is assessed for. Lists are JSON arrays of codes, job titles or worker ids."""
+
+    __tablename__ = "health_segs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    site: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    hazards_json: Mapped[str] = mapped_column(Text, default="[]")
+    zones_json: Mapped[str] = mapped_column(Text, default="[]")
+    posts_json: Mapped[str] = mapped_column(Text, default="[]")
+    jobs_json: Mapped[str] = mapped_column(Text, default="[]")
+    workers_json: Mapped[str] = mapped_column(Text, default="[]")
+    created_ms: Mapped[int] = mapped_column(BigInteger)

@@ -115,7 +115,7 @@ def update_worker(acc: AccessDep, worker_id: int, body: WorkerUpdate) -> WorkerO
 def _file(acc: HealthAccess, w: Worker) -> FileOut:
     include_exams = acc.may("exams.read", owner_user_id=w.user_id)
     return build_file(acc.session, w, include_exams=include_exams, margin_ms=acc.config.evidence_margin_s * 1000,
-                      incidents=acc.services.incidents)
+                      incidents=acc.services.incidents, config=acc.config)
 
 
 @router.get("/workers/{worker_id}/file", summary="The worker's health file (exams only for roles that may see them)")

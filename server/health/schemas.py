@@ -100,6 +100,8 @@ class ExposureRecordOut(BaseModel):
     superseded: bool
     profile: str
     source: str
+    basis: Literal["area_presence", "personal_sensor", "mixed", "none"] = Field(
+        description="what the record rests on: zone monitors and presence, a worn sensor, or both")
     presence_s: float
     twa: float | None
     lex_8h: float | None
@@ -246,6 +248,118 @@ class DueOut(BaseModel):
     exam_id: int | None
 
 
+MS_MAX = 2**53  # epoch milliseconds a JSON number holds exactly (year 287396)
+
+
+class SampleIn(BaseModel):
+    """A laboratory's personal sample. `employee_no` names the worker (on POST /workers/{id}/samples the path
+    does and this may be left out)."""
+
+    sample_id: str = Field(min_length=1, max_length=64)
+    employee_no: str | None = Field(default=None, max_length=64)
+    substance: str = Field(min_length=1, max_length=64)
+    start_ms: int = Field(ge=0, le=MS_MAX)
+    end_ms: int = Field(ge=0, le=MS_MAX)
+    result: float | None = Field(default=None, description="concentration over the sampled period")
+    unit: str = Field(min_length=1, max_length=16)
+    loq: float | None = Field(default=None, description="limit of quantification, same unit")
+    below_loq: bool = False
+    laboratory: str = Field(default="", max_length=128)
+    method: str = Field(default="", max_length=128)
+
+
+class SampleOut(BaseModel):
+    id: int
+    sample_id: str
+    worker_id: int
+    employee_no: str
+    substance: str
+    start_ms: int
+    end_ms: int
+    result: float | None
+    unit: str
+    loq: float | None
+    below_loq: bool
+    laboratory: str
+    method: str
+    basis: Literal["personal_sample"]
+    twa_8h: float | None = Field(description="C x T / 8 h in twa_unit; None below the LoQ")
+    loq_8h: float | None
+    twa_unit: str
+    limit: LimitOut | None
+    ratio: float | None
+    verdict: Literal["exceeds", "within", "below_loq", "no_limit"]
+    notes: list[str]
+
+
+class ImportError_(BaseModel):
+    line: int
+    field: str
+    reason: str
+
+
+class ImportReportOut(BaseModel):
+    rows: int
+    imported: int
+    errors: list[ImportError_]
+
+
+class SegIn(BaseModel):
+    """A similar exposure group: its members by zone, post, job or by hand, and its hazards."""
+
+    name: str = Field(min_length=1, max_length=128)
+    site: str | None = Field(default=None, max_length=64)
+    description: str = Field(default="", max_length=2000)
+    hazards: list[str] = Field(min_length=1, max_length=50, description="catalogue substance ids")
+    zones: list[str] = Field(default=[], max_length=200, description="zone codes: workers assigned there")
+    posts: list[str] = Field(default=[], max_length=200, description="post codes: workers assigned there")
+    jobs: list[str] = Field(default=[], max_length=200, description="job titles of workers")
+    workers: list[str] = Field(default=[], max_length=5000, description="employee numbers picked by hand")
+
+
+class SegOut(SegIn):
+    id: int
+    members: list[str] = Field(description="employee numbers of the members now")
+
+
+class SegResultOut(BaseModel):
+    employee_no: str
+    worker_id: int
+    start_ms: int
+    end_ms: int
+    value: float | None = Field(description="8-h TWA; None below the LoQ")
+    below_loq: bool
+    loq: float | None
+    basis: Literal["personal_sample", "personal_sensor", "area_presence", "mixed"]
+    ref: str = Field(description="sample:<sample id> or record:<exposure record id>")
+
+
+class SegProfileOut(BaseModel):
+    """One basis's exposure profile: EN 689 test and verdict, the statistics, the AIHA category."""
+
+    basis: Literal["personal_sample", "area_derived"]
+    screening: bool = Field(description="area-derived: fixed-point monitors and presence, not personal "
+                                        "measurements (EN 689 rests on personal ones)")
+    n: int
+    assessment: dict[str, object] | None = Field(description="exposure.en689.SegAssessment; None below 3 results")
+    reason: str | None = None
+    next_reassessment: dt.date | None = None
+    results: list[SegResultOut]
+
+
+class SegAssessmentOut(BaseModel):
+    seg: SegOut
+    hazard: str
+    unit: str
+    oel: LimitOut | None
+    profile: str
+    period_from: dt.date | None
+    period_to: dt.date | None
+    assessment: SegProfileOut = Field(description="the chosen basis (personal samples by default)")
+    other: list[SegProfileOut] = Field(description="the other basis, shown separately")
+    sources: list[str]
+
+
 class FileOut(BaseModel):
     """A worker's occupational health file. `exams` is None when the reader's role may not see medical data."""
 
@@ -254,6 +368,7 @@ class FileOut(BaseModel):
     assignments: list[AssignmentOut]
     personal_sensors: list[PersonalSensorOut]
     exposure_records: list[ExposureRecordOut]
+    samples: list[SampleOut] = []
     events: list[EventOut]
     exams: list[ExamOut] | None
     exams_withheld: bool

@@ -75,6 +75,8 @@ class Hazard(Base):
     post_id: Mapped[int | None] = mapped_column(ForeignKey("health_posts.id", ondelete="CASCADE"), nullable=True)
     substance: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[str] = mapped_column(String(32))
+    #: the catalogue variant whose limit applies (a silica dust's free-SiO2 class: sio2-10-50pct ...); migration 0012
+    variant: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ShiftPattern(Base):

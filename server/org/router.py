@@ -55,7 +55,8 @@ def zone_out(acc: AccessDep, z: Zone) -> ZoneOut:
     return ZoneOut(id=z.id, code=z.code, name=z.name, site=z.site,
                    posts=[PostIn(code=p.code, name=p.name) for p in posts.values()],
                    hazards=[HazardOut(substance=h.substance, quantity=h.quantity,
-                                      post=posts[h.post_id].code if h.post_id in posts else None) for h in hazards],
+                                      post=posts[h.post_id].code if h.post_id in posts else None, variant=h.variant)
+                            for h in hazards],
                    sensors=[ZoneSensorOut(sensor_id=zs.sensor_id, sensor=f"{site}/{name}", start_ms=zs.start_ms,
                                           end_ms=zs.end_ms) for zs, site, name in sensors])
 
@@ -115,6 +116,9 @@ def add_hazard(acc: AccessDep, zone: str, body: HazardIn) -> ZoneOut:
     quantity = body.quantity or cat.substances[body.substance].quantity
     if quantity is None or quantity not in QUANTITIES:
         raise HTTPException(422, f"name the reading quantity that measures {body.substance!r}")
+    if body.variant is not None and body.variant not in cat.variants_of(body.substance):
+        known = ", ".join(cat.variants_of(body.substance)) or "none"
+        raise HTTPException(422, f"{body.variant!r} is not a limit variant of {body.substance!r} (known: {known})")
     post_id = None
     if body.post:
         q = select(Post).where(Post.zone_id == z.id, Post.code == body.post)
@@ -122,7 +126,8 @@ def add_hazard(acc: AccessDep, zone: str, body: HazardIn) -> ZoneOut:
         if post is None:
             raise HTTPException(404, f"no post {body.post!r} in zone {z.code!r}")
         post_id = post.id
-    acc.session.add(Hazard(zone_id=z.id, post_id=post_id, substance=body.substance, quantity=quantity))
+    acc.session.add(Hazard(zone_id=z.id, post_id=post_id, substance=body.substance, quantity=quantity,
+                           variant=body.variant))
     acc.record("zone.hazard_add", f"zone:{z.id}")
     acc.session.commit()
     return zone_out(acc, z)

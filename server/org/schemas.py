@@ -19,6 +19,9 @@ class HazardIn(BaseModel):
     substance: str = Field(description="catalogue substance id: noise, co, silica_crystalline ...")
     quantity: str | None = Field(default=None, description="reading quantity; default: the substance's")
     post: str | None = Field(default=None, description="post code; none: the whole zone")
+    variant: str | None = Field(default=None, max_length=32,
+                                description="the catalogue variant whose limit applies: a silica dust's free-SiO2 "
+                                            "class (sio2-10-50pct, sio2-50-80pct, sio2-above-80pct)")
 
 
 class PostIn(BaseModel):
@@ -37,6 +40,7 @@ class HazardOut(BaseModel):
     substance: str
     quantity: str
     post: str | None
+    variant: str | None = None
 
 
 class ZoneSensorOut(BaseModel):

@@ -42,6 +42,14 @@ def _endpoints(wid: int, exam_id: int, att_id: int) -> list[tuple[str, str, str,
         ("roster.read", "GET", "/assignments", {}),
         ("roster.write", "POST", "/rosters/import", {"content": b"employee_no,date,shift,zone\n"}),
         ("roster.read", "GET", "/personal-sensors", {}),
+        ("exposure.read", "GET", f"/workers/{wid}/samples", {}),
+        ("samples.write", "POST", f"/workers/{wid}/samples", {"json": {
+            "sample_id": "R-1", "substance": "co", "start_ms": 1_741_000_000_000, "end_ms": 1_741_028_800_000,
+            "result": 1.0, "unit": "ppm"}}),
+        ("samples.write", "POST", "/samples/import", {"content": b"sample_id,employee_no,substance,start,end,unit\n"}),
+        ("segs.read", "GET", "/segs", {}),
+        ("segs.read", "GET", "/segs/1/assessment?hazard=co", {}),
+        ("segs.write", "POST", "/segs", {"json": {"name": "seg", "hazards": ["co"], "zones": ["A"]}}),
     ]
 
 

@@ -79,6 +79,11 @@ def test_csv_and_json_exports_carry_the_records(env: Env) -> None:
     rows = list(csv.DictReader(io.StringIO(env.ok("GET", f"/workers/{wid}/export.csv").text)))
     assert len(rows) == 1 and float(rows[0]["twa"]) == 15.0 and rows[0]["employee_no"] == "W1"
     assert float(rows[0]["coverage"]) == 1.0 and rows[0]["limit_source"].startswith("GBZ 2.1-2019")
+    assert rows[0]["shift_start"] == "2025-03-03T07:00:00Z" and rows[0]["shift_end"] == "2025-03-03T15:00:00Z"
+    assert rows[0]["basis"] == "area_presence"
+    assignments = list(csv.DictReader(io.StringIO(env.ok("GET", f"/workers/{wid}/export.csv?part=assignments").text)))
+    assert [(a["start"], a["end"]) for a in assignments] == [("2025-03-03T07:00:00Z", "2025-03-03T11:00:00Z"),
+                                                             ("2025-03-03T11:00:00Z", "2025-03-03T15:00:00Z")]
     body = env.ok("GET", f"/workers/{wid}/export.json")
     assert body["schema"] == "hazmon.health-file/1" and body["exposure_records"][0]["twa"] == 15.0
     assert [a["zone"] for a in body["assignments"]] == ["A", "B"]

@@ -138,3 +138,30 @@ def test_late_batch_through_ingest_makes_a_new_version(env: Env) -> None:
     versions = _co(env, wid, include_superseded="true")
     assert [(v["version"], v["superseded"]) for v in versions] == [(1, True), (2, False)]
     assert versions[0]["coverage"] < 1.0 and versions[1]["coverage"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("variant", "limit"), [("sio2-10-50pct", 0.7), ("sio2-50-80pct", 0.3)])
+def test_a_silica_record_takes_the_free_sio2_class_from_the_hazard_declaration(env: Env, variant: str,
+                                                                                limit: float) -> None:
+    """GBZ 2.1-2019 respirable silica dust: PC-TWA by free-SiO2 class (10-50 %: 0.7, 50-80 %: 0.3 mg/m3); the
+    zone's hazard declaration names the class, the record uses that limit."""
+    s = env.sensor("silica")
+    env.steady(s, "pm4", "mg/m3", 0.5, at(5), at(17))
+    env.ok("POST", "/zones", json={"code": "Q", "name": "quarry", "site": "plant-a"})
+    env.ok("POST", "/zones/Q/sensors", json={"sensor": "silica"})
+    zone = env.ok("POST", "/zones/Q/hazards", json={"substance": "silica_crystalline", "quantity": "pm4",
+                                                    "variant": variant})
+    assert zone["hazards"][0]["variant"] == variant
+    wid = env.worker("Q1")
+    env.roster("employee_no,date,shift,zone,post,start,end\nQ1,2025-03-03,day,Q,,,\n")
+    env.compute()
+    (rec,) = env.ok("GET", f"/workers/{wid}/exposure-records")
+    assert rec["limit"]["value"] == pytest.approx(limit) and rec["twa"] == pytest.approx(0.5)
+    assert rec["verdict"] == ("exceeds" if limit < 0.5 else "within")
+
+
+def test_an_unknown_limit_variant_is_refused_with_the_known_ones(env: Env) -> None:
+    env.ok("POST", "/zones", json={"code": "Q", "name": "quarry", "site": "plant-a"})
+    r = env.call("record_keeper", "POST", "/zones/Q/hazards", json={"substance": "silica_crystalline",
+                                                                    "quantity": "pm4", "variant": "sio2-90pct"})
+    assert r.status_code == 422 and "sio2-10-50pct" in r.json()["detail"]
