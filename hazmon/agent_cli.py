@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hazmon.plugins_cli import report_plugins
-from hazmon.probe_cli import probe
+from hazmon.probe_cli import identify, ports, probe
 
 if TYPE_CHECKING:
     from agent.config import AgentConfig
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 agent_app = typer.Typer(help="The site agent: sensors in, batches out.", no_args_is_help=True)
 agent_app.command("probe")(probe)
+agent_app.command("ports")(ports)
+agent_app.command("identify")(identify)
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="the agent's TOML config file")]
 
