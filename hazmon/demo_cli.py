@@ -26,6 +26,9 @@ def demo(
 ) -> None:
     """Run a server, an agent and simulated sensors (with a gas leak that raises an alert)."""
     from hazmon.demo import run_demo, summary_dict
+    from hazmon.preflight import check_port_free
+
+    check_port_free("127.0.0.1", port)
 
     directory = (data_dir or _default_data_dir()).expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)

@@ -46,10 +46,11 @@ def _settings(**overrides: object) -> Settings:
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from server.db.session import make_engine, make_sessionmaker, upgrade
+    from hazmon.preflight import open_database
+    from server.db.session import make_sessionmaker, upgrade
 
     settings = _settings()
-    engine = make_engine(settings)
+    engine = open_database(settings, need_current_schema=not settings.is_sqlite)
     if settings.is_sqlite:
         upgrade(engine)
     try:
@@ -78,12 +79,16 @@ def run(
     """Serve the API and the web page. An SQLite database is created and upgraded by itself."""
     import uvicorn
 
+    from hazmon.preflight import check_port_free, open_database
     from server.alerts.rules import RulesError
     from server.app import create_app
     from server.emergency.plans import PlanError
     from server.notify.policies import NotifyConfigError
 
     settings = _settings(host=host, port=port)
+    # SQLite is upgraded at start-up; any other database must already be at the newest schema
+    open_database(settings, need_current_schema=not settings.is_sqlite).dispose()
+    check_port_free(settings.host, settings.port)
     try:
         app = create_app(settings)
     except (RulesError, NotifyConfigError, PlanError) as exc:  # a config file a person wrote: one clear line
@@ -95,10 +100,11 @@ def run(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the newest version (Alembic)."""
-    from server.db.session import make_engine, upgrade
+    from hazmon.preflight import open_database
+    from server.db.session import upgrade
 
     settings = _settings()
-    engine = make_engine(settings)
+    engine = open_database(settings, need_current_schema=False)
     upgrade(engine)
     engine.dispose()
     typer.echo(f"database at the newest schema: {engine.url.render_as_string(hide_password=True)}")
