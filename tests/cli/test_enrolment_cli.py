@@ -79,6 +79,11 @@ def test_an_enrolled_agent_delivers_its_readings_and_the_code_works_once(server,
     try:
         wait_for(lambda: (agent.alive_or_fail(), _stored(server, "box-gas") >= 3)[1], timeout=30,
                  what="the enrolled agent's readings on the server")
+        assert f"uplink: connected to {server.url}" in agent.log_text()
+        server.stop()
+        wait_for(lambda: f"uplink: disconnected from {server.url}: " in agent.log_text(), timeout=30,
+                 what="the agent to log the lost server with its URL")
+        assert "HTTP Request" not in agent.log_text()  # no line per request
     finally:
         agent.stop()
 
