@@ -48,7 +48,7 @@ def demo(
         summary = asyncio.run(run_demo(data_dir=directory, port=port, duration_s=duration, say=say,
                                        status_line=status_line))
     except OSError as exc:
-        typer.echo(f"\nerror: {exc}", err=True)
+        typer.echo(("\n" if tty else "") + f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if tty:
         print()

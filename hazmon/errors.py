@@ -55,3 +55,24 @@ def run(main: Callable[[], object]) -> None:
             raise
         print(f"error: {line}", file=sys.stderr)
         sys.exit(EXIT_CODE)
+
+
+def with_line(message: str) -> str:
+    """`file: key.path: why` -> `file:LINE: key.path: why` when the file is there and the key found in it (the
+    server's config errors name the file and key; the line is found here, the way `hazmon agent check` finds it).
+    Any other message is returned as it is."""
+    from pathlib import Path
+
+    from agent.config import KeyLocator
+
+    parts = message.split(": ", 2)
+    if len(parts) != 3 or not parts[1] or " " in parts[1]:
+        return message
+    name, dotted, why = parts
+    path = Path(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return message
+    loc = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
+    return f"{name}:{KeyLocator(text)(loc)}: {dotted}: {why}"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hazmon.errors import CliError
+from hazmon.errors import CliError, one_line, with_line
 from hazmon.plugins_cli import report_plugins
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def run(
     try:
         app = create_app(settings)
     except (RulesError, NotifyConfigError, PlanError) as exc:  # a config file a person wrote: one clear line
-        raise _fail(exc) from None
+        raise _fail(Exception(with_line(one_line(str(exc))))) from None
     typer.echo(f"hazmon server on http://{settings.host}:{settings.port}  (data: {settings.database_url})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
 

@@ -69,7 +69,8 @@ def test_a_typo_in_an_emergency_plan_is_one_line(tmp_path):
     plan.write_text(plan.read_text().replace("min_severity", "min_severty", 1))
     line = _the_line(_run("server", "run", "--port", str(free_port()), data_dir=str(tmp_path),
                           emergency_dir=str(plans)))
-    assert str(plan) in line and "min_severty" in line
+    line_no = next(n for n, text in enumerate(plan.read_text().splitlines(), 1) if text.startswith("min_severty"))
+    assert line.startswith(f"error: {plan}:{line_no}: triggers.0.min_severty: "), line
 
 
 def test_a_typo_in_the_notification_file_is_one_line(tmp_path):
@@ -78,7 +79,8 @@ def test_a_typo_in_the_notification_file_is_one_line(tmp_path):
     notify.write_text((CONFIG / "notify.example.toml").read_text().replace("[[groups]]", "[[grops]]"))
     line = _the_line(_run("server", "run", "--port", str(free_port()), data_dir=str(tmp_path),
                           notify_file=str(notify)))
-    assert str(notify) in line and "grops" in line
+    line_no = next(n for n, text in enumerate(notify.read_text().splitlines(), 1) if text == "[[grops]]")
+    assert line.startswith(f"error: {notify}:{line_no}: grops: "), line
 
 
 def test_demo_on_a_port_in_use_names_the_port_and_suggests_port(tmp_path: Path):
