@@ -103,15 +103,18 @@ def enroll(
     path = config or ((data_dir / "agent.toml") if data_dir is not None else Path("agent.toml"))
     if path.exists():
         raise CliError(str(path), "exists already: move it away or give another --config")
+    # the directories first: a code is used up by the exchange, so nothing may fail after it but the network
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(path.parent, os.W_OK):
+        raise CliError(str(path.parent), "not writable by this user")
     try:
         done = enrol(server, code=code, agent=agent or _host_agent_name())
     except EnrolmentError as exc:
         url, _, why = str(exc).partition(": ")
         raise CliError(url, why) from None
     text = render_config(server=server, enrolment=done, data_dir=str(data_dir) if data_dir else None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if data_dir is not None:
-        data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
