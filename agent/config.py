@@ -134,7 +134,7 @@ def parse_config(text: str, *, source_types: dict[str, type[Source]], filename: 
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{filename}: not valid TOML: {exc}"]) from None
-    locate = _KeyLocator(text)
+    locate = KeyLocator(text)
     problems: list[str] = []
 
     raw_sources = data.pop("sources", [])
@@ -179,7 +179,7 @@ def load_config(path: Path, *, source_types: dict[str, type[Source]]) -> AgentCo
     return parse_config(text, source_types=source_types, filename=str(path))
 
 
-def _describe(exc: ValidationError, prefix: tuple[Any, ...], filename: str, locate: _KeyLocator) -> list[str]:
+def _describe(exc: ValidationError, prefix: tuple[Any, ...], filename: str, locate: KeyLocator) -> list[str]:
     out = []
     for err in exc.errors():
         loc = (*prefix, *err["loc"])
@@ -193,7 +193,7 @@ def _describe(exc: ValidationError, prefix: tuple[Any, ...], filename: str, loca
     return out
 
 
-class _KeyLocator:
+class KeyLocator:
     """Finds the line that defines a key path like ('sources', 2, 'port') in TOML text.
 
     tomllib keeps no positions, so this walks the lines: table headers, array-of-table headers and `key =`
@@ -224,6 +224,8 @@ class _KeyLocator:
                 continue
             else:
                 continue
+            if len(table) > len(path) and table[: len(path)] == path:
+                return n  # the key is an array of tables: its first header
             if table == path[: len(table)]:
                 best = n
         return best

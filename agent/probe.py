@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,3 +142,76 @@ def format_report(report: ProbeReport) -> str:
         )
     lines.extend(f"error: {e}" for e in report.errors)
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Frames a source rejected since the last look: `count` of them for `reason`."""
+
+    reason: str
+    count: int
+
+
+async def watch(
+    source: Source,
+    *,
+    count: int | None,
+    duration_s: float,
+    on_reading: Callable[[Reading], None],
+    on_rejected: Callable[[Rejected], None],
+    poll_s: float = 0.1,
+) -> int:
+    """Read `source` live: call `on_reading` for each reading as it arrives and `on_rejected` for each rejected
+    frame (read from the source's counters), until `count` readings or `duration_s` seconds. Returns how many
+    readings there were. A raising source ends the watch early (its error is in the counters or re-raised)."""
+    got = 0
+    source = source.for_probe()
+    seen_bad: Counter[str] = Counter()
+    done = asyncio.Event()
+
+    def report_rejected() -> None:
+        counters = getattr(source, "counters", None)
+        if not isinstance(counters, SourceCounters):
+            return
+        for reason, n in counters.frames_bad.items():
+            if n > seen_bad[reason]:
+                on_rejected(Rejected(reason, n - seen_bad[reason]))
+                seen_bad[reason] = n
+
+    async def consume() -> None:
+        nonlocal got
+        async for item in source.readings():
+            batch = item.readings if isinstance(item, Held) else (item,)
+            report_rejected()
+            for reading in batch:
+                on_reading(reading)
+                got += 1
+                if count is not None and got >= count:
+                    break
+            if isinstance(item, Held):
+                item.release()
+            if count is not None and got >= count:
+                done.set()
+                return
+
+    async def rejections() -> None:
+        while True:
+            await asyncio.sleep(poll_s)
+            report_rejected()
+
+    task = asyncio.create_task(consume())
+    watcher = asyncio.create_task(rejections())
+    try:
+        await asyncio.wait({task}, timeout=duration_s)
+        report_rejected()
+    finally:
+        for t in (task, watcher):
+            if not t.done():
+                t.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+        with contextlib.suppress(Exception):
+            await source.aclose()
+    if task.done() and not task.cancelled() and task.exception() is not None and got == 0:
+        raise task.exception()  # type: ignore[misc]
+    return got

@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import serial
@@ -222,3 +225,46 @@ class SerialSource(Source):
     async def aclose(self) -> None:
         if self.port is not None:
             await self.port.aclose()
+
+
+@dataclass(frozen=True)
+class PortInfo:
+    """A serial port as `hazmon agent ports` shows it."""
+
+    device: str
+    by_id: tuple[str, ...]
+    description: str
+    vendor_id: int | None
+    product_id: int | None
+    manufacturer: str | None
+    product: str | None
+    serial_number: str | None
+
+
+def list_serial_ports(by_id_dir: Path = Path("/dev/serial/by-id")) -> list[PortInfo]:
+    """The serial ports pyserial finds, each with its stable /dev/serial/by-id/ names (which survive
+    re-enumeration: use them in the config) and its USB vendor and product."""
+    from serial.tools import list_ports
+
+    links: dict[str, list[str]] = {}
+    if by_id_dir.is_dir():
+        for link in sorted(by_id_dir.iterdir()):
+            with contextlib.suppress(OSError):
+                links.setdefault(os.path.realpath(link), []).append(str(link))
+    out = []
+    for p in sorted(list_ports.comports(), key=lambda p: p.device):
+        out.append(PortInfo(
+            device=p.device, by_id=tuple(links.get(os.path.realpath(p.device), ())),
+            description=p.description or "", vendor_id=p.vid, product_id=p.pid,
+            manufacturer=p.manufacturer, product=p.product, serial_number=p.serial_number,
+        ))
+    return out
+
+
+def port_missing(port: str) -> str | None:
+    """Why a device path cannot be a serial port (it does not exist), or None (a pyserial URL is not checked)."""
+    if "://" in port:
+        return None
+    if not os.path.exists(port):
+        return "no such device"
+    return None

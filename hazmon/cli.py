@@ -28,5 +28,7 @@ def _register() -> None:
 
 
 def main() -> None:
+    from hazmon.errors import run
+
     _register()
-    app()
+    run(app)

@@ -26,6 +26,9 @@ def demo(
 ) -> None:
     """Run a server, an agent and simulated sensors (with a gas leak that raises an alert)."""
     from hazmon.demo import run_demo, summary_dict
+    from hazmon.preflight import check_port_free
+
+    check_port_free("127.0.0.1", port)
 
     directory = (data_dir or _default_data_dir()).expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
@@ -45,7 +48,7 @@ def demo(
         summary = asyncio.run(run_demo(data_dir=directory, port=port, duration_s=duration, say=say,
                                        status_line=status_line))
     except OSError as exc:
-        typer.echo(f"\nerror: {exc}", err=True)
+        typer.echo(("\n" if tty else "") + f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if tty:
         print()

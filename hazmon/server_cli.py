@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hazmon.errors import CliError, one_line, with_line
 from hazmon.plugins_cli import report_plugins
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ server_app.add_typer(db_app, name="db")
 server_app.add_typer(user_app, name="user")
 server_app.add_typer(api_token_app, name="api-token")
 server_app.add_typer(agent_token_app, name="agent-token")
+server_agent_app = typer.Typer(help="Site agents: enrolment codes.", no_args_is_help=True)
+server_app.add_typer(server_agent_app, name="agent")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -43,10 +46,11 @@ def _settings(**overrides: object) -> Settings:
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from server.db.session import make_engine, make_sessionmaker, upgrade
+    from hazmon.preflight import open_database
+    from server.db.session import make_sessionmaker, upgrade
 
     settings = _settings()
-    engine = make_engine(settings)
+    engine = open_database(settings, need_current_schema=not settings.is_sqlite)
     if settings.is_sqlite:
         upgrade(engine)
     try:
@@ -75,16 +79,20 @@ def run(
     """Serve the API and the web page. An SQLite database is created and upgraded by itself."""
     import uvicorn
 
+    from hazmon.preflight import check_port_free, open_database
     from server.alerts.rules import RulesError
     from server.app import create_app
     from server.emergency.plans import PlanError
     from server.notify.policies import NotifyConfigError
 
     settings = _settings(host=host, port=port)
+    # SQLite is upgraded at start-up; any other database must already be at the newest schema
+    open_database(settings, need_current_schema=not settings.is_sqlite).dispose()
+    check_port_free(settings.host, settings.port)
     try:
         app = create_app(settings)
     except (RulesError, NotifyConfigError, PlanError) as exc:  # a config file a person wrote: one clear line
-        raise _fail(exc) from None
+        raise _fail(Exception(with_line(one_line(str(exc))))) from None
     typer.echo(f"hazmon server on http://{settings.host}:{settings.port}  (data: {settings.database_url})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
 
@@ -92,10 +100,11 @@ def run(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the newest version (Alembic)."""
-    from server.db.session import make_engine, upgrade
+    from hazmon.preflight import open_database
+    from server.db.session import upgrade
 
     settings = _settings()
-    engine = make_engine(settings)
+    engine = open_database(settings, need_current_schema=False)
     upgrade(engine)
     engine.dispose()
     typer.echo(f"database at the newest schema: {engine.url.render_as_string(hide_password=True)}")
@@ -142,7 +151,7 @@ def agent_token_create(
     site: Annotated[str, typer.Option(help="the site the agent belongs to")],
     agent: Annotated[str, typer.Option(help="the agent's id")],
 ) -> None:
-    """Register an agent and print its bearer token (a new token replaces the old one)."""
+    """Register an agent and print a new bearer token. The agent's other tokens keep working until revoked."""
     from server.accounts.service import AccountError
     from server.ingest.agents import create_agent_token
 
@@ -152,6 +161,30 @@ def agent_token_create(
     except AccountError as exc:
         raise _fail(exc) from None
     typer.echo(token)
+
+
+@server_agent_app.command("enroll-code")
+def agent_enroll_code(
+    site: Annotated[str, typer.Option(help="the site the new agent belongs to")],
+    agent: Annotated[str | None, typer.Option(help="the agent's id (default: the box's host name)")] = None,
+    expires: Annotated[str, typer.Option(help="how long the code works: 30m, 1h, 2d")] = "1h",
+) -> None:
+    """Print a one-time enrolment code for a site box (`hazmon agent enroll --server URL --code CODE`)."""
+    from server.ingest.enrolment import create_enrolment_code, parse_duration
+
+    try:
+        seconds = parse_duration(expires)
+    except ValueError as exc:
+        raise CliError("--expires", str(exc)) from None
+    try:
+        with _session() as session:
+            code = create_enrolment_code(session, site=site, agent=agent, expires_s=seconds, now_ms=_now(),
+                                         actor="cli")
+    except ValueError as exc:
+        raise _fail(exc) from None
+    typer.echo(code)
+    typer.echo(f"one-time code for site {site}" + (f", agent {agent}" if agent else "") +
+               f", valid for {expires}: hazmon agent enroll --server URL --code {code}", err=True)
 
 
 @server_app.command("plugins")

@@ -16,6 +16,7 @@ from agent.alarms.store import AlarmStore
 from agent.backoff import Backoff, wait_to_retry
 from agent.clock import Clock
 from agent.outbox import Outbox, StoredBatch
+from agent.uplink.backlog import LinkLog, log_backlog, quiet_http_client_logs
 from exposure import wire
 from exposure.batch import encode_envelope
 
@@ -64,11 +65,21 @@ class HttpUplink:
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
         self.connected = False
+        self.url = base
+        self.link_log = LinkLog(base)
+        quiet_http_client_logs()
         self.sent_batches = 0
         self.delivered_alarms = 0
         self.last_error: str | None = None
 
     async def run(self) -> None:
+        backlog = asyncio.create_task(log_backlog(self.outbox, url=self.url))
+        try:
+            await self._run()
+        finally:
+            backlog.cancel()
+
+    async def _run(self) -> None:
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._deliver())
@@ -103,7 +114,7 @@ class HttpUplink:
                 self.connected = False
                 self.last_error = str(exc) or type(exc).__name__
                 delay = backoff.next_delay()
-                log.warning("uplink: %s; retrying in %.1f s (sooner if the server was down)", self.last_error, delay)
+                self.link_log.down(self.last_error, delay)
                 await wait_to_retry(delay, host=self.host, port=self.port, sleep=self.clock.sleep)
 
     async def _send(self, batch: StoredBatch, *, first_seq: int) -> None:
@@ -115,6 +126,7 @@ class HttpUplink:
             acked = _ack(response).acked_seq
             if acked is None:
                 raise _Retry(f"the server's answer to batch {seq} holds no {wire.ACKED_SEQ}")
+            self.link_log.up()
             self.connected = True
             self.sent_batches += 1
             await self.outbox.ack_async(acked)

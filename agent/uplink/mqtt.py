@@ -30,6 +30,7 @@ from agent.backoff import Backoff, wait_to_retry
 from agent.clock import Clock
 from agent.config import MqttUplinkConfig
 from agent.outbox import Outbox
+from agent.uplink.backlog import LinkLog, log_backlog
 from exposure import wire
 from exposure.batch import encode_envelope
 from exposure.wire import topic
@@ -59,6 +60,7 @@ class MqttUplink:
         self.tls = url.scheme == "mqtts"
         self.port = url.port or (8883 if self.tls else 1883)
         self.connected = False
+        self.link_log = LinkLog(f"{url.scheme}://{self.host}:{self.port}")
         self.sent_batches = 0
         self.last_error: str | None = None
         self._inflight: dict[int, float] = {}  # seq -> monotonic time sent
@@ -94,6 +96,13 @@ class MqttUplink:
         )
 
     async def run(self) -> None:
+        backlog = asyncio.create_task(log_backlog(self.outbox, url=self.link_log.url))
+        try:
+            await self._run()
+        finally:
+            backlog.cancel()
+
+    async def _run(self) -> None:
         backoff = Backoff(initial_s=0.5, max_s=self.config.retry_max_s)
         while True:
             try:
@@ -103,7 +112,7 @@ class MqttUplink:
                     self.connected = True
                     self._inflight.clear()  # whatever was in flight is sent again: replays are harmless
                     backoff.reset()
-                    log.info("uplink: connected to mqtt %s:%d", self.host, self.port)
+                    self.link_log.up()
                     try:
                         async with asyncio.TaskGroup() as group:
                             group.create_task(self._receive_acks(client))
@@ -118,8 +127,7 @@ class MqttUplink:
                 self.connected = False
                 self.last_error = str(group_exc.exceptions[0])
                 delay = backoff.next_delay()
-                log.warning("uplink: mqtt %s; reconnecting in %.1f s (sooner if the broker was down)",
-                            self.last_error, delay)
+                self.link_log.down(self.last_error, delay)
                 await wait_to_retry(delay, host=self.host, port=self.port, sleep=self.clock.sleep)
 
     async def _receive_acks(self, client: aiomqtt.Client) -> None:

@@ -1,7 +1,8 @@
 """Request dependencies: the database session, the authenticated principal and role checks.
 
 Every route depends on one of `require_user(...)` or `AgentDep` (server/ingest/agents.py) unless it is
-deliberately public (`/`, `/api/v1/health`, `/api/v1/auth/login`).
+deliberately public (`/`, `/api/v1/health`, `/api/v1/auth/login`, `/api/v1/agents/enroll`, which takes a one-time
+enrolment code instead of a token).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,3 +52,19 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
+
+
+class SchemaOutdated(Exception):
+    """The database is not at the newest schema: `hazmon server db upgrade` brings it there."""
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise SchemaOutdated when the database's Alembic revisions are not the newest heads (an empty database,
+    or one an older hazmon left). Connection errors propagate (SQLAlchemy's OperationalError)."""
+    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
+    newest = set(script.get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current != newest:
+        at = ", ".join(sorted(current)) or "empty"
+        raise SchemaOutdated(f"the schema is at {at}, the newest is {', '.join(sorted(newest))}")

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from exposure.wire import ACKED_ALARMS, ACKED_SEQ, LEGACY_ACKED_ALARMS
-from server.accounts.auth import StaffDep
+from server.accounts.auth import AdminDep, StaffDep
 from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
 from server.ingest.agents import AgentDep
+from server.ingest.enrolment import EnrolmentRefused, create_enrolment_code, enrol
 from server.ingest.ledger import edge_gaps, gaps
 from server.ingest.service import IngestRefused, accept_batch
 from server.ingest.status import StatusReport, store_status
@@ -45,6 +46,67 @@ def post_edge_alarms(body: EdgeAlarmsIn, services: ServicesDep, agent: AgentDep,
                                late_after_ms=services.settings.late_after_s * 1000)
     # `acked_alarms` as on MQTT (exposure.wire); `acked` for agents older than that key
     return {ACKED_ALARMS: acked, LEGACY_ACKED_ALARMS: acked}
+
+
+class EnrolmentCodeIn(BaseModel):
+    site: str
+    agent: str | None = None
+    expires_s: int = 3600
+
+
+class EnrolmentCodeOut(BaseModel):
+    code: str
+    site: str
+    agent: str | None
+    expires_ms: int
+
+
+@router.post("/agents/enroll-codes", tags=["agents"], status_code=201,
+             summary="A one-time enrolment code for a site box (admin); shown once")
+def post_enrolment_code(body: EnrolmentCodeIn, services: ServicesDep, session: SessionDep,
+                        user: AdminDep) -> EnrolmentCodeOut:
+    now = services.now_ms()
+    try:
+        code = create_enrolment_code(session, site=body.site, agent=body.agent, expires_s=body.expires_s,
+                                     now_ms=now, actor=user.name)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.commit()
+    return EnrolmentCodeOut(code=code, site=body.site, agent=body.agent, expires_ms=now + body.expires_s * 1000)
+
+
+class EnrolIn(BaseModel):
+    code: str
+    agent: str | None = None
+
+
+class EnrolOut(BaseModel):
+    site: str
+    agent: str
+    token: str
+
+
+@router.post("/agents/enroll", tags=["agents"],
+             summary="Exchange a one-time enrolment code for an agent token (public; each code works once)")
+def post_enrol(body: EnrolIn, services: ServicesDep, session: SessionDep) -> EnrolOut:
+    try:
+        done = enrol(session, code=body.code, agent=body.agent, now_ms=services.now_ms())
+    except EnrolmentRefused as exc:
+        session.rollback()
+        raise HTTPException(exc.status, exc.detail) from None
+    session.commit()
+    return EnrolOut(site=done.site, agent=done.agent, token=done.token)
+
+
+class AgentMe(BaseModel):
+    site: str
+    agent: str
+    server_ms: int
+
+
+@router.get("/agents/me", tags=["agents"], summary="Who this agent token is, and the server's clock (agent token)")
+def agent_me(agent: AgentDep, services: ServicesDep) -> AgentMe:
+    return AgentMe(site=agent.site, agent=agent.name, server_ms=services.now_ms())
 
 
 #: an agent that has said nothing and sent nothing for this long is shown offline

@@ -107,6 +107,36 @@ class Agent(Base):
     last_seen_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
+class AgentToken(Base):
+    """The bearer tokens of an agent (migration 0013): several may be active at once, so issuing a new one never
+    cuts off a running agent; a token stops working when `revoked_ms` is set. `agents.token_hash` keeps the
+    agent's first token for older code; authentication reads this table."""
+
+    __tablename__ = "agent_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    revoked_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    label: Mapped[str] = mapped_column(String(128), default="")
+
+
+class EnrolmentCode(Base):
+    """A one-time code that a site box exchanges for its agent token (migration 0013). Only a hash of the code is
+    stored; `used_ms` is set by the one exchange that succeeds."""
+
+    __tablename__ = "agent_enrolment_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    site: Mapped[str] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(128))
+    expires_ms: Mapped[int] = mapped_column(BigInteger)
+    used_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+
+
 class IngestedBatch(Base):
     """One row per accepted batch: the idempotency key (agent, seq) and a digest of its readings."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import threading
 import tty
 
@@ -97,6 +99,7 @@ def test_probe_command_names_a_missing_source(tmp_path):
     """An unknown source name exits 2 and lists the configured names."""
     config = tmp_path / "agent.toml"
     config.write_text('[[sources]]\ntype = "simulator"\nname = "sim-1"\nkind = "gas"\n')
-    result = CliRunner().invoke(_app(), ["--config", str(config), "--source", "nope"])
-    assert result.exit_code == 2
-    assert "sim-1" in result.output
+    done = subprocess.run([sys.executable, "-m", "hazmon", "agent", "probe", "--config", str(config), "--source",
+                           "nope"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and "sim-1" in done.stderr

@@ -7,7 +7,7 @@ import pytest
 
 from tests.server.api_kit import PASSWORD, batch, bearer, now_ms, reading, user_token
 
-PUBLIC = {"/api/v1/health", "/api/v1/auth/login"}
+PUBLIC = {"/api/v1/health", "/api/v1/auth/login", "/api/v1/agents/enroll"}
 LIVE_DATA = ["/api/v1/sensors", "/api/v1/readings?sensor=tank-3-gas", "/api/v1/alerts", "/api/v1/status"]
 STAFF_ROLES = ["admin", "safety_manager", "facilities", "record_keeper", "auditor"]
 
@@ -23,7 +23,7 @@ def _api_routes(app) -> list[tuple[str, str]]:
 
 
 def test_every_non_public_route_needs_a_token(app, client):
-    """Every /api/v1 route but health and login answers 401 without a token."""
+    """Every /api/v1 route but health, login and enrolment answers 401 without a token."""
     routes = _api_routes(app)
     assert {path for _, path in routes} >= {"/api/v1/ingest", "/api/v1/sensors", "/api/v1/readings",
                                             "/api/v1/alerts", "/api/v1/status", "/api/v1/auth/me"}
@@ -34,11 +34,14 @@ def test_every_non_public_route_needs_a_token(app, client):
 
 
 def test_public_routes_answer_without_a_token(client):
-    """Health is public; login is reachable (and refuses a wrong password with 401, not 403)."""
+    """Health is public; login is reachable (and refuses a wrong password with 401, not 403); enrolment is
+reachable and refuses an unknown code with 403."""
     health = client.get("/api/v1/health")
     assert health.status_code == 200 and health.json()["status"] == "ok"
     r = client.post("/api/v1/auth/login", json={"username": "nobody", "password": "wrong password"})
     assert r.status_code == 401
+    r = client.post("/api/v1/agents/enroll", json={"code": "AAAA-BBBB-CCCC-DDDD"})
+    assert r.status_code == 403 and r.json()["detail"] == "unknown enrolment code"
 
 
 @pytest.fixture
