@@ -14,6 +14,7 @@ import typer
 
 from exposure.catalogue import Catalogue, Kind, Limit, load_catalogue
 from exposure.chemical import gbz_peak_rule, mixture_index, osha_z2_peaks, stel, twa
+from exposure.en689 import BelowLoq, ShiftResult, assess_seg
 from exposure.errors import InvalidInput
 from exposure.noise import DOSE_CRITERIA, LEX_CRITERIA, gbz_reference_limit_db, lex_8h, noise_dose
 from exposure.profiles import (
@@ -29,7 +30,8 @@ from exposure.results import Coverage, LimitUsed
 from exposure.segments import Series, parse_pair, parse_segment, series_from_durations
 from exposure.units import MOLAR_VOLUME_25C, convert_concentration
 
-calc_app = typer.Typer(help="Exposure calculator: noise dose, TWA, STEL, peaks, mixtures, unit conversion.",
+calc_app = typer.Typer(help="Exposure calculator: noise dose, TWA, STEL, peaks, mixtures, unit conversion, "
+                       "EN 689 group assessment.",
                        no_args_is_help=True)
 limits_app = typer.Typer(help="Limit catalogues: every value with its source and verification mark.",
                          no_args_is_help=True)
@@ -377,6 +379,60 @@ def calc_convert(
     data = {"value": out, "unit": to, "molar_volume": vm, "mw": sub.mw, "substance": substance,
             "from": {"value": value, "unit": from_unit}}
     _out(data, as_json, [f"{value:g} {from_unit} {substance} = {out:.4g} {to}  (MW {sub.mw}, Vm {vm} L/mol)"])
+
+
+def _num(x: float | None, digits: int = 4) -> str:
+    return "n/a" if x is None else f"{x:.{digits}g}"
+
+
+@calc_app.command("en689")
+def calc_en689(
+    value: Annotated[list[float] | None, typer.Option("--value", help="A shift result (> 0); repeat it.")] = None,
+    below_loq: Annotated[
+        list[float] | None, typer.Option("--below-loq", help="A result below the LoQ: give the LoQ, repeat.")
+    ] = None,
+    oel: Annotated[float | None, typer.Option("--oel", help="The OEL, in the results' unit.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """EN 689:2018 assessment of a similar exposure group: preliminary (3-5 results) or statistical test (6+),
+    GM, GSD, P95, UTL95,70, exceedance fraction, AIHA category."""
+    values = list(value or [])
+    loqs = list(below_loq or [])
+    if oel is None:
+        _fail("--oel", "an OEL is needed (--oel L, in the results' unit)")
+    if not math.isfinite(oel) or oel <= 0:
+        _fail("--oel", f"must be a positive number, got {oel}")
+    for v in values:
+        if not math.isfinite(v) or v <= 0:
+            _fail("--value", f"a result must be a positive number, got {v}")
+    for q in loqs:
+        if not math.isfinite(q) or q <= 0:
+            _fail("--below-loq", f"a LoQ must be a positive number, got {q}")
+    if len(values) + len(loqs) < 3:
+        _fail("--value", f"EN 689 needs at least 3 results (--value or --below-loq), got {len(values) + len(loqs)}")
+    results: list[ShiftResult] = [*values, *(BelowLoq(q) for q in loqs)]
+    try:
+        a = assess_seg(results, oel=oel)
+    except InvalidInput as exc:
+        _fail("--value", str(exc))
+    data = asdict(a) | {"reasons": list(a.reasons), "notes": list(a.notes)}
+    ci = ("n/a" if a.exceedance_ci95_low is None or a.exceedance_ci95_high is None
+          else f"{100 * a.exceedance_ci95_low:.3g} - {100 * a.exceedance_ci95_high:.3g} %")
+    ef = "n/a" if a.exceedance_fraction is None else f"{100 * a.exceedance_fraction:.3g} %"
+    lines = [
+        f"results       n={a.n} ({a.n_below_loq} below LoQ, method {a.loq_method})   OEL {a.oel:g}",
+        f"GM            {_num(a.gm)}        GSD  {_num(a.gsd)}",
+        f"AM            {_num(a.am)}        P95  {_num(a.p95)}",
+        f"K             {a.k:.3f}       UTL95,70  {_num(a.utl95_70)}",
+        f"exceedance    {ef}  (95 % CI {ci})",
+        f"AIHA category {'n/a' if a.aiha_category is None else a.aiha_category}",
+        f"test          {a.test}",
+        f"verdict       {a.verdict.upper().replace('_', '-')}",
+    ]
+    if a.reassessment_months is not None:
+        lines.append(f"reassess      within {a.reassessment_months} months ({a.reassessment_basis} thresholds)")
+    lines += [f"reason        {r}" for r in a.reasons] + [f"note          {x}" for x in a.notes]
+    _out(data, as_json, lines)
 
 
 # -- limits --------------------------------------------------------------------------------------------------
