@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -219,3 +221,17 @@ def test_calc_en689_bad_input_exits_2_with_one_line(args: tuple[str, ...], names
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and names in lines[0] and lines[0].startswith("Error: ")
+
+
+def test_calc_en689_docs_sample_csv_matches_docs() -> None:
+    """docs/examples/seg-results.csv through `hazmon calc en689` prints the output shown in docs/exposure.md."""
+    root = Path(__file__).resolve().parents[2]
+    args: list[str] = []
+    with (root / "docs/examples/seg-results.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            args += ["--below-loq" if row["below_loq"] == "true" else "--value", row["value_mg_m3"]]
+    result = runner.invoke(app, ["calc", "en689", *args, "--oel", "1"])
+    assert result.exit_code == 0, result.output
+    docs = (root / "docs/exposure.md").read_text(encoding="utf-8")
+    shown = docs.split("$ hazmon calc en689", 1)[1].split("```", 1)[0].split("\n", 2)[2]
+    assert result.stdout.strip() == shown.strip()
