@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,7 @@ from exposure.en689 import (
     exceedance_fraction,
     k_factor,
     nct_cdf,
+    overexposure_risk,
     reassessment_months,
 )
 from exposure.errors import InvalidInput
@@ -258,3 +260,31 @@ def test_censored_mle_without_censoring_is_the_sample_fit() -> None:
     ys = [math.log(x) for x in EX1]
     m = sum(ys) / len(ys)
     assert mu == pytest.approx(m) and sigma == pytest.approx(math.sqrt(sum((y - m) ** 2 for y in ys) / 6))
+
+
+def _numpy_risk(results: list[float | BelowLoq], oel: float) -> float:
+    """Independent: the whole prior box on a fine numpy grid, with scipy's norm."""
+    mu, sigma = np.meshgrid(np.linspace(-20, 20, 8001), np.linspace(0.095, 2.3, 400)[1:], indexing="ij")
+    ll = np.zeros_like(mu)
+    for r in results:
+        if isinstance(r, BelowLoq):
+            ll += norm.logcdf((math.log(r.loq) - mu) / sigma)
+        else:
+            ll += norm.logpdf(math.log(r), mu, sigma)
+    w = np.exp(ll - ll.max())
+    return float(w[mu + norm.ppf(0.95) * sigma > math.log(oel)].sum() / w.sum())
+
+
+@pytest.mark.parametrize(("results", "oel"), [(EX1, 2), (EX3, 50), (EX4, 4),
+                                              ([0.12, 0.25, BelowLoq(0.05), 0.31, 0.18, 0.09, 0.22, 0.15], 1)])
+def test_overexposure_risk_matches_an_independent_grid(results: list[float | BelowLoq], oel: float) -> None:
+    """Posterior P(P95 > OEL) under the uniform prior equals a fine numpy/scipy grid over the whole prior box."""
+    assert overexposure_risk(results, oel) == pytest.approx(_numpy_risk(results, oel), abs=0.005)
+
+
+def test_overexposure_risk_is_deterministic_and_in_the_result() -> None:
+    """No random sampling: the same data give the same risk; the prior is named in the result."""
+    a, b = assess_seg(EX4, oel=4), assess_seg(EX4, oel=4)
+    assert a.overexposure_risk == b.overexposure_risk and 0.4 < a.overexposure_risk < 0.6
+    assert "uniform mu on [-20, 20]" in a.bayes_prior
+    assert assess_seg(EX1, oel=50).overexposure_risk < 0.01  # P95 = 1.46, 3 % of the OEL
