@@ -123,6 +123,8 @@ class SegAssessment:
     reassessment_months: int | None
     reassessment_basis: Literal["unverified", "verified"]
     loq_method: LoqMethod
+    overexposure_risk: float
+    bayes_prior: str
     reasons: tuple[str, ...]
     notes: tuple[str, ...]
 
@@ -354,6 +356,57 @@ def fit_lognormal(results: Sequence[ShiftResult]) -> LognormalFit:
     return LognormalFit(mu, math.sqrt(max(0.0, sum((y - mu) ** 2 for y in ys) / (n - 1))), "loq_over_sqrt2")
 
 
+# -- Bayesian overexposure risk ------------------------------------------------------------------------------
+
+#: Expostats-like uninformative prior: mu uniform on [-20, 20], sigma uniform on (0.095, 2.3] (GSD 1.1 to 10).
+BAYES_PRIOR: Final = "uniform mu on [-20, 20], uniform sigma on (0.095, 2.3]; midpoint grid, no sampling"
+
+
+def overexposure_risk(
+    results: Sequence[ShiftResult], oel: float, *, mu_bounds: tuple[float, float] = (-20.0, 20.0),
+    sigma_bounds: tuple[float, float] = (0.095, 2.3), sigma_points: int = 150, mu_points: int = 200,
+) -> float:
+    """Posterior probability that P95 = exp(mu + z0.95 sigma) exceeds the OEL, for a lognormal model with the
+    censored likelihood and the prior `BAYES_PRIOR`, by deterministic midpoint integration on a grid.
+
+    For each sigma the mu grid spans the detected results' mean +- 12 sigma / sqrt(n_detected) (clipped to the
+    prior bounds; the likelihood outside is below e^-72 of its envelope), or the whole prior range when nothing
+    was detected. Deterministic: no random sampling.
+    """
+    ys = [math.log(r) for r in results if not isinstance(r, BelowLoq)]
+    cs = [math.log(r.loq) for r in results if isinstance(r, BelowLoq)]
+    n_d = len(ys)
+    y_bar = sum(ys) / n_d if n_d else 0.0
+    ss = sum((y - y_bar) ** 2 for y in ys)
+    target = math.log(oel)
+    s_lo, s_hi = sigma_bounds
+    ds = (s_hi - s_lo) / sigma_points
+    cells: list[tuple[float, float, float]] = []  # (log weight, mu, sigma)
+    for i in range(sigma_points):
+        sigma = s_lo + (i + 0.5) * ds
+        if n_d:
+            half = 12.0 * sigma / math.sqrt(n_d)
+            lo, hi = max(mu_bounds[0], y_bar - half), min(mu_bounds[1], y_bar + half)
+        else:
+            lo, hi = mu_bounds
+        if hi <= lo:
+            continue
+        dm = (hi - lo) / mu_points
+        for j in range(mu_points):
+            mu = lo + (j + 0.5) * dm
+            ll = -n_d * math.log(sigma) - (ss + n_d * (mu - y_bar) ** 2) / (2.0 * sigma * sigma)
+            ll += sum(log_norm_cdf((c - mu) / sigma) for c in cs)
+            cells.append((ll + math.log(dm * ds), mu, sigma))
+    top = max(w for w, _, _ in cells)
+    total = over = 0.0
+    for w, mu, sigma in cells:
+        p = math.exp(w - top)
+        total += p
+        if mu + Z95 * sigma > target:
+            over += p
+    return over / total
+
+
 # -- categories and tests ------------------------------------------------------------------------------------
 
 
@@ -467,6 +520,8 @@ def assess_seg(results: Sequence[ShiftResult], *, oel: float | None) -> SegAsses
     elif utl is not None:
         notes.append(f"UTL95,70 = {_g(utl)} shown for information: the preliminary test decides with n={n}")
 
+    risk = overexposure_risk(results, oel)
+    notes.append(f"Bayesian overexposure risk P(P95 > OEL) = {100 * risk:.3g} % ({BAYES_PRIOR})")
     cat = aiha_category(p95, oel) if p95 is not None else None
     if cat is not None and p95 is not None:
         reasons.append(f"AIHA category {cat}: P95 = {_g(p95)} is {100 * p95 / oel:.3g} % of the OEL")
@@ -489,11 +544,13 @@ def assess_seg(results: Sequence[ShiftResult], *, oel: float | None) -> SegAsses
             " (plug-in, approximate with censored results)" if n_below else ""),
         p95_ratio=p95 / oel if p95 is not None else None, aiha_category=cat, reassessment_months=months,
         reassessment_basis="verified" if REASSESSMENT.verified else "unverified", loq_method=fit.method,
+        overexposure_risk=risk, bayes_prior=BAYES_PRIOR,
         reasons=tuple(reasons), notes=tuple(notes),
     )
 
 
 __all__ = [
+    "BAYES_PRIOR",
     "PRELIMINARY_FRACTIONS",
     "REASSESSMENT",
     "Z95",
@@ -512,5 +569,6 @@ __all__ = [
     "k_factor",
     "nct_cdf",
     "nct_ppf",
+    "overexposure_risk",
     "reassessment_months",
 ]

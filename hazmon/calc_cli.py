@@ -426,6 +426,7 @@ def calc_en689(
         f"K             {a.k:.3f}       UTL95,70  {_num(a.utl95_70)}",
         f"exceedance    {ef}  (95 % CI {ci})",
         f"AIHA category {'n/a' if a.aiha_category is None else a.aiha_category}",
+        f"overexposure  {100 * a.overexposure_risk:.3g} %  (Bayesian P(P95 > OEL), uniform prior)",
         f"test          {a.test}",
         f"verdict       {a.verdict.upper().replace('_', '-')}",
     ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,3 +184,69 @@ def test_limits_show_with_overrides(tmp_path: Any) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[[limit]]\nsubstance = "co"\n', encoding="utf-8")
     assert "--overrides" in fail("limits", "show", "co", "--profile", "cn", "--overrides", str(bad))
+
+
+def _en689(*values: str) -> list[str]:
+    return [arg for v in values for arg in ("--value", v)]
+
+
+def test_calc_en689_statistical_worked_example() -> None:
+    """Reference example: 12 25 8 30 18 15 22 9 against OEL 50 -> GM 15.782, GSD 1.6146, P95 34.705, K 2.072,
+    UTL95,70 42.579, compliant, AIHA category 3."""
+    out = run("calc", "en689", *_en689("12", "25", "8", "30", "18", "15", "22", "9"), "--oel", "50", "--json")
+    for key in ("n", "test", "verdict", "gm", "gsd", "am", "p95", "k", "utl95_70", "exceedance_fraction",
+                "exceedance_ci95_low", "exceedance_ci95_high", "aiha_category", "reassessment_months",
+                "reassessment_basis", "loq_method", "reasons", "notes"):
+        assert key in out
+    assert (out["n"], out["test"], out["verdict"], out["aiha_category"]) == (8, "statistical", "compliant", 3)
+    assert out["gm"] == pytest.approx(15.782, rel=5e-5) and out["gsd"] == pytest.approx(1.6146, rel=5e-5)
+    assert out["p95"] == pytest.approx(34.705, rel=5e-5) and round(out["k"], 3) == 2.072
+    assert out["utl95_70"] == pytest.approx(42.579, rel=5e-5)
+    assert out["reassessment_basis"] == "unverified" and out["loq_method"] == "none"
+
+
+def test_calc_en689_preliminary_with_below_loq() -> None:
+    """Preliminary test: 0.2, 0.3 and one <LoQ 0.4 against OEL 5 -> compliant (all below 0.5), LoQ by censored MLE."""
+    out = run("calc", "en689", *_en689("0.2", "0.3"), "--below-loq", "0.4", "--oel", "5", "--json")
+    assert (out["test"], out["verdict"], out["n_below_loq"]) == ("preliminary", "compliant", 1)
+    assert "0.10 x OEL" in out["reasons"][0]
+
+
+def test_calc_en689_text_shows_table_verdict_and_reasons() -> None:
+    """Human output: the statistics, the verdict and the reason in words."""
+    result = runner.invoke(app, ["calc", "en689", *_en689("1.1", "0.4", "2.5", "0.9", "1.6", "3.2", "0.7", "1.3",
+                                                          "2.0", "0.5"), "--oel", "4"])
+    assert result.exit_code == 0, result.output
+    assert "NON-COMPLIANT" in result.stdout and "UTL95,70" in result.stdout and "reason" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("calc", "en689", "--value", "1", "--value", "2", "--oel", "5"), "at least 3 results"),
+        (("calc", "en689", "--value", "1", "--value", "-2", "--value", "3", "--oel", "5"), "--value"),
+        (("calc", "en689", "--value", "1", "--value", "2", "--value", "3"), "--oel"),
+        (("calc", "en689", "--value", "1", "--value", "2", "--value", "3", "--oel", "0"), "--oel"),
+        (("calc", "en689", "--value", "1", "--value", "2", "--below-loq", "0", "--oel", "5"), "--below-loq"),
+    ],
+)
+def test_calc_en689_bad_input_exits_2_with_one_line(args: tuple[str, ...], names: str) -> None:
+    """Fewer than 3 results, a negative value, no or a bad OEL, a bad LoQ: exit 2 and one line on stderr."""
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and names in lines[0] and lines[0].startswith("Error: ")
+
+
+def test_calc_en689_docs_sample_csv_matches_docs() -> None:
+    """docs/examples/seg-results.csv through `hazmon calc en689` prints the output shown in docs/exposure.md."""
+    root = Path(__file__).resolve().parents[2]
+    args: list[str] = []
+    with (root / "docs/examples/seg-results.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            args += ["--below-loq" if row["below_loq"] == "true" else "--value", row["value_mg_m3"]]
+    result = runner.invoke(app, ["calc", "en689", *args, "--oel", "1"])
+    assert result.exit_code == 0, result.output
+    docs = (root / "docs/exposure.md").read_text(encoding="utf-8")
+    shown = docs.split("$ hazmon calc en689", 1)[1].split("```", 1)[0].split("\n", 2)[2]
+    assert result.stdout.strip() == shown.strip()
