@@ -190,7 +190,49 @@ def _bar_chart(title: str, labels: Sequence[str], values: Sequence[float], limit
     return d
 
 
-def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str) -> bytes:
+def shift_chart(r: ExposureRecordOut, points: Sequence[tuple[int, float | None]], width: float,
+                tz: ZoneInfo) -> Drawing:
+    """One shift's measured series (time-weighted means, gaps left open) against the record's limit."""
+    d = Drawing(width, 120)
+    d.add(String(0, 108, f"{r.substance}: shift {_when(r.shift_start_ms, tz)} - {_when(r.shift_end_ms, tz)[11:]} "
+                         f"({r.unit})", fontName="Helvetica-Bold", fontSize=7))
+    x0, y0, w, h = 40.0, 18.0, width - 55.0, 82.0
+    limit = r.limit.value if r.limit and r.limit.unit == r.unit else None
+    values = [v for _, v in points if v is not None]
+    top = max([*values, limit or 0.0, 1e-9]) * 1.15
+    lo = 0.0 if r.quantity != "laeq" else max(0.0, min([*values, limit or 200.0]) - 10.0)
+    t0, t1 = r.shift_start_ms, max(r.shift_end_ms, r.shift_start_ms + 1)
+
+    def x(t: int) -> float:
+        return x0 + (t - t0) / (t1 - t0) * w
+
+    def y(v: float) -> float:
+        return y0 + (v - lo) / (top - lo) * h
+
+    d.add(Line(x0, y0, x0 + w, y0, strokeWidth=0.5))
+    d.add(Line(x0, y0, x0, y0 + h, strokeWidth=0.5))
+    for i in range(5):
+        v = lo + (top - lo) * i / 4
+        d.add(String(x0 - 3, y(v) - 2, f"{v:.3g}", fontSize=5.5, textAnchor="end"))
+    for t in (t0, (t0 + t1) // 2, t1):
+        d.add(String(x(t), y0 - 9, _when(t, tz)[11:], fontSize=5.5, textAnchor="middle"))
+    prev: tuple[int, float] | None = None
+    for t, v in points:
+        if v is None:
+            prev = None
+            continue
+        if prev is not None:
+            d.add(Line(x(prev[0]), y(prev[1]), x(t), y(v), strokeColor=colors.HexColor("#4a7ab5"), strokeWidth=0.7))
+        prev = (t, v)
+    if limit is not None:
+        d.add(Line(x0, y(limit), x0 + w, y(limit), strokeColor=colors.red, strokeDashArray=[3, 2]))
+        d.add(String(x0 + w, y(limit) + 2, f"limit {limit:g}", fontSize=5.5, fillColor=colors.red, textAnchor="end"))
+    return d
+
+
+def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str,
+               series: dict[int, list[tuple[int, float | None]]] | None = None) -> bytes:
+    """The worker's file; `series` (record id -> downsampled points) adds a chart of each shift's series."""
     w = f.worker
     doc = Document(f"Occupational health file {w.employee_no}", wide=True)
     doc.h(f"Occupational health file: {w.employee_no}", 0)
@@ -216,9 +258,10 @@ def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str) -> bytes:
         sensors = ", ".join(f"{s.sensor} ({s.role}; calibration {s.calibration})" for s in r.sensors) or "none"
         rows.append([_when(r.shift_start_ms, tz), r.substance, _exposure_cell(r),
                      _n(r.stel_max, 4), _n(r.peak, 4), _n(r.ratio, 3), lim, r.exposure_class or "-",
-                     f"{r.coverage * 100:.1f} %", r.flagged_excluded, r.verdict, f"v{r.version}", sensors])
+                     f"{r.coverage * 100:.1f} %", r.flagged_excluded, r.verdict, f"v{r.version}",
+                     f"{r.basis}: {sensors}"])
     doc.table(["Shift", "Hazard", "Exposure", "STEL max", "Peak", "Ratio", "Limit (source)", "Class", "Coverage",
-               "Flagged excl.", "Verdict", "Ver.", "Sensors"], rows or [["-"] * 13],
+               "Flagged excl.", "Verdict", "Ver.", "Basis and sensors"], rows or [["-"] * 13],
               widths=[22 * mm, 16 * mm, 28 * mm, 14 * mm, 12 * mm, 11 * mm, 50 * mm, 11 * mm, 15 * mm, 12 * mm,
                       15 * mm, 9 * mm, 58 * mm])
     gaps = [[_when(r.shift_start_ms, tz), r.substance, _when(g.start_ms, tz), _when(g.end_ms, tz), g.reason,
@@ -239,6 +282,23 @@ def worker_pdf(f: FileOut, *, tz: ZoneInfo, profile: str) -> bytes:
         limit = 100.0 if dose else (rs[-1].limit.value if rs[-1].limit else None)
         doc.story.append(_bar_chart(f"{substance}: {metric} per shift", labels, [v for _, v in pts],
                                     limit, "%" if dose else rs[0].unit, doc.width * 0.6))
+
+    charted = [r for r in f.exposure_records if series and series.get(r.id)]
+    if charted:
+        doc.h("Each shift's series against its limit", 3)
+        doc.p("Time-weighted means of the presence-weighted series, from the data as they are at export; gaps are "
+              "left open.")
+        for r in charted:
+            doc.story.append(shift_chart(r, series[r.id], doc.width * 0.6, tz))  # type: ignore[index]
+    if f.samples:
+        doc.h("Laboratory personal samples (basis personal_sample)", 2)
+        doc.table(["Sample", "Hazard", "From", "To", "Result", "LoQ", "8-h TWA", "Limit (source)", "Ratio", "Verdict",
+                   "Laboratory / method"],
+                  [[p.sample_id, p.substance, _when(p.start_ms, tz), _when(p.end_ms, tz),
+                    "<LoQ" if p.below_loq else f"{_n(p.result, 4)} {p.unit}", _n(p.loq, 3),
+                    f"{_n(p.twa_8h, 4)} {p.twa_unit}" if p.twa_8h is not None else f"< {_n(p.loq_8h, 3)}",
+                    f"{p.limit.value:g} {p.limit.unit} {p.limit.source or ''}" if p.limit else "no limit",
+                    _n(p.ratio, 3), p.verdict, f"{p.laboratory} / {p.method}"] for p in f.samples])
 
     doc.h("Linked alerts and incidents", 2)
     doc.table(["Event", "Rule / plan", "Zone / via", "Sensor", "Opened", "Ended", "Present", "Worst", "History"],

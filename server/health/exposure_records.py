@@ -161,6 +161,8 @@ class Computed:
     limit: LimitUsed | None = None
     stel_limit: LimitUsed | None = None
     details: dict[str, object] | None = None
+    #: the presence-weighted measured series the figures come from (not stored: drawn in the PDF)
+    series: Series | None = None
 
 
 def compute_hazard(session: Session, key: ShiftKey, substance_id: str, quantity: str,
@@ -244,7 +246,7 @@ def compute_hazard(session: Session, key: ShiftKey, substance_id: str, quantity:
                 gaps=mark_dropped(label_gaps(measured.coverage.gaps, intervals),
                                   _dropped(session, sorted({u.sensor_id for u in uses.values()}), key)),
                 sensors=sensors,
-                flagged_excluded=len(flagged_ids))
+                flagged_excluded=len(flagged_ids), series=measured)
     if measured.coverage.covered_s <= 0:
         return Computed(**base, details={"note": "no valid data in the shift"})  # type: ignore[arg-type]
     top = ceiling(measured)
@@ -362,6 +364,35 @@ def store(session: Session, key: ShiftKey, computed: Iterable[Computed], *, prof
         if sub not in seen:
             old.superseded = True  # the hazard is no longer part of the shift (roster changed)
     session.flush()
+    return out
+
+
+def record_series(session: Session, rec: ExposureRecord, config: HealthConfig) -> Series | None:
+    """The measured series behind a stored record, from the data as they are now (for its chart)."""
+    key = ShiftKey(rec.worker_id, rec.shift_start_ms, rec.shift_end_ms)
+    variant = next((v for sub, q, v in shift_hazards(session, key) if sub == rec.substance and q == rec.quantity),
+                   None)
+    return compute_hazard(session, key, rec.substance, rec.quantity, config, variant).series
+
+
+def downsample(series: Series, points: int = 240) -> list[tuple[int, float | None]]:
+    """At most `points` (bucket start, time-weighted mean over its valid time) pairs; None where a bucket has no
+    valid data, so a chart shows the gap instead of bridging it."""
+    start, end = series.coverage.start_ms, series.coverage.end_ms
+    width = max(1, -(-(end - start) // points))
+    sums: dict[int, list[float]] = {}
+    for seg in series.segments:
+        a = seg.start_ms
+        while a < seg.end_ms:
+            b = min(seg.end_ms, (a - start) // width * width + start + width)
+            acc = sums.setdefault((a - start) // width, [0.0, 0.0])
+            acc[0] += seg.value * (b - a)
+            acc[1] += b - a
+            a = b
+    out: list[tuple[int, float | None]] = []
+    for i in range(-(-(end - start) // width)):
+        acc = sums.get(i)
+        out.append((start + i * width, acc[0] / acc[1] if acc and acc[1] > 0 else None))
     return out
 
 

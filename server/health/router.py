@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from server.accounts.access import AccessDep, HealthAccess
 from server.health.exports_data import CsvPart, to_csv, to_json
 from server.health.exports_pdf import worker_pdf, zone_pdf
+from server.health.exposure_records import downsample, record_series
 from server.health.health_file import build_file, event_out, exam_out, record_out, records_of, worker_out
 from server.health.linkage import events_for_worker
 from server.health.models import EventLink, Exam, ExamAttachment, ExposureRecord, FileDeletion, ShiftRun
@@ -43,6 +44,7 @@ from server.settings import YEAR_MS
 
 router = APIRouter(tags=["health: files"])
 MAX_ATTACHMENT = 20 * 1024 * 1024
+PDF_SHIFT_CHARTS = 12  # the newest shifts drawn one by one in a worker's PDF
 
 
 def _worker(acc: HealthAccess, worker_id: int, action: str) -> Worker:
@@ -280,7 +282,14 @@ def export_csv(acc: AccessDep, worker_id: int, part: CsvPart = "exposure") -> Re
 @router.get("/workers/{worker_id}/export.pdf", summary="The worker's file as PDF, with exposure charts")
 def export_pdf(acc: AccessDep, worker_id: int) -> Response:
     w, f = _export(acc, worker_id, "pdf")
-    return Response(worker_pdf(f, tz=acc.config.tz, profile=acc.config.profile), media_type="application/pdf",
+    series = {}
+    for r in sorted(f.exposure_records, key=lambda r: r.shift_start_ms)[-PDF_SHIFT_CHARTS:]:
+        rec = acc.session.get(ExposureRecord, r.id)
+        got = record_series(acc.session, rec, acc.config) if rec is not None else None
+        if got is not None and got.segments:
+            series[r.id] = downsample(got)
+    return Response(worker_pdf(f, tz=acc.config.tz, profile=acc.config.profile, series=series),
+                    media_type="application/pdf",
                     headers={**_NO_STORE, "Content-Disposition": f'inline; filename="health-file-{w.id}.pdf"'})
 
 

@@ -10,6 +10,10 @@ import json
 import pytest
 from pypdf import PdfReader
 
+from exposure.results import Coverage
+from exposure.segments import Segment, Series
+from server.health.exposure_records import downsample
+
 from .conftest import Env, at, two_zone_plant
 
 
@@ -33,6 +37,19 @@ def test_pdf_export_read_back_holds_the_right_figures(env: Env) -> None:
     assert "2025-03-03 07:00" in text and "2025-03-03 11:00" in text
     assert "no_data" in text and "2025-03-03 12:00" in text  # the gap
     assert "co: TWA 8h per shift" in text  # the chart
+    assert "Each shift's series against its limit" in text
+    assert "co: shift 2025-03-03 07:00 - 15:00 (ppm)" in text and "area_presence:" in text
+
+
+def test_a_shift_chart_leaves_gaps_open() -> None:
+    """The chart's points are time-weighted bucket means; a bucket without valid data is None, never bridged."""
+    s = Series("ppm", (Segment(0, 3_600_000, 10.0), Segment(7_200_000, 10_800_000, 20.0)),
+                Coverage(0, 10_800_000, 7200.0))
+    points = downsample(s, points=3)
+    assert points == [(0, 10.0), (3_600_000, None), (7_200_000, 20.0)]
+    half = downsample(Series("ppm", (Segment(0, 1_800_000, 10.0), Segment(1_800_000, 3_600_000, 30.0)),
+                             Coverage(0, 3_600_000, 3600.0)), points=1)
+    assert half == [(0, 20.0)]
 
 
 def test_same_data_gives_the_same_documents(env: Env) -> None:
