@@ -47,7 +47,7 @@ OverridesOpt = Annotated[Path | None, typer.Option("--overrides", help="Site ove
 
 
 def _fail(arg: str, message: str) -> NoReturn:
-    typer.echo(f"Error: {arg}: {message}", err=True)
+    typer.echo(f"error: {arg}: {message}", err=True)
     raise typer.Exit(2)
 
 

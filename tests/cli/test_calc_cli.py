@@ -235,7 +235,7 @@ def test_calc_en689_bad_input_exits_2_with_one_line(args: tuple[str, ...], names
     result = runner.invoke(app, list(args))
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and names in lines[0] and lines[0].startswith("Error: ")
+    assert len(lines) == 1 and names in lines[0] and lines[0].startswith("error: ")
 
 
 def test_calc_en689_docs_sample_csv_matches_docs() -> None:
