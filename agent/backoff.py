@@ -27,7 +27,8 @@ class Backoff:
 async def reachable(host: str, port: int, *, timeout_s: float = 1.0) -> bool:
     """Whether `host:port` accepts a TCP connection now (closed again at once)."""
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
+        async with asyncio.timeout(timeout_s):  # not wait_for: it can lose a cancellation (Python 3.11)
+            _, writer = await asyncio.open_connection(host, port)
     except (OSError, TimeoutError):
         return False
     writer.close()

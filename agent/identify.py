@@ -75,7 +75,8 @@ async def identify(port: str, *, source_types: dict[str, type[Source]], duration
 
     try:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(listen(), duration_s)
+            async with asyncio.timeout(duration_s):
+                await listen()
     finally:
         await serial.aclose()
     winner = best()

@@ -324,8 +324,11 @@ class Outbox:
 
     async def wait_changed(self, timeout: float) -> None:
         """Wait until a batch is appended or acknowledged, or `timeout` seconds pass."""
+        # asyncio.timeout, never wait_for: on Python 3.11 wait_for loses a cancellation that arrives as the event
+        # is set, and a caller looping on a full outbox then never stops (a test hung that way)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.changed.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self.changed.wait()
         self.changed.clear()
 
     def _notify(self) -> None:

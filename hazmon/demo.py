@@ -223,7 +223,8 @@ async def run_demo(
                 f"outbox {st.outbox.readings}  alerts raised {max_alert - max_alert_before}  open {open_alerts}"
             )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await stop.wait()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -203,9 +203,8 @@ class MqttUplink:
         """On a clean stop the broker sends no Last Will, so say it ourselves (best effort, bounded)."""
         payload = replace(self.status(), state="offline").encode()
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
-            await asyncio.wait_for(
-                client.publish(topic(self.site, self.agent, "status"), payload, qos=1, retain=True), 2.0
-            )
+            async with asyncio.timeout(2.0):
+                await client.publish(topic(self.site, self.agent, "status"), payload, qos=1, retain=True)
 
     async def _report_status(self, client: aiomqtt.Client) -> None:
         status_topic = topic(self.site, self.agent, "status")

@@ -14,10 +14,10 @@ from sqlalchemy import delete, func, select
 from server.accounts.access import AccessDep, HealthAccess
 from server.health.exports_data import CsvPart, to_csv, to_json
 from server.health.exports_pdf import worker_pdf, zone_pdf
-from server.health.exposure_records import downsample, record_series
 from server.health.health_file import build_file, event_out, exam_out, record_out, records_of, worker_out
 from server.health.linkage import events_for_worker
 from server.health.models import EventLink, Exam, ExamAttachment, ExposureRecord, FileDeletion, ShiftRun
+from server.health.record_series import downsample, record_series
 from server.health.scheduler import compute_due_records
 from server.health.schemas import (
     AttachmentOut,

@@ -126,7 +126,8 @@ class MqttIngest:
 
     async def _reachable(self) -> bool:
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 1.0)
+            async with asyncio.timeout(1.0):  # not wait_for: it can lose a cancellation (Python 3.11)
+                _, writer = await asyncio.open_connection(self.host, self.port)
         except (OSError, TimeoutError):
             return False
         writer.close()

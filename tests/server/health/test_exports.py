@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from exposure.results import Coverage
 from exposure.segments import Segment, Series
-from server.health.exposure_records import downsample
+from server.health.record_series import downsample
 
 from .conftest import Env, at, two_zone_plant
 
