@@ -78,6 +78,7 @@ def run(
     from server.alerts.rules import RulesError
     from server.app import create_app
     from server.emergency.plans import PlanError
+    from server.log_config import uvicorn_log_config
     from server.notify.policies import NotifyConfigError
 
     settings = _settings(host=host, port=port)
@@ -86,7 +87,8 @@ def run(
     except (RulesError, NotifyConfigError, PlanError) as exc:  # a config file a person wrote: one clear line
         raise _fail(exc) from None
     typer.echo(f"hazmon server on http://{settings.host}:{settings.port}  (data: {settings.database_url})")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                log_config=uvicorn_log_config(settings.log_level))
 
 
 @db_app.command("upgrade")

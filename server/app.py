@@ -15,6 +15,7 @@ from server.clock import wall_clock_ms
 from server.composition import build_services, lifespan
 from server.emergency.pages import pages as emergency_pages
 from server.emergency.router import router as emergency_router
+from server.errors import install as install_error_handlers
 from server.health.router import router as health_router
 from server.ingest.router import router as ingest_router
 from server.metrics import router as metrics_router
@@ -45,6 +46,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
         description="Occupational hazard monitoring: ingest, exposure, alerts, health files.",
     )
     app.state.services = services  # the one typed entry point (server.services.get_services)
+    install_error_handlers(app, counters=services.counters)  # outermost: 500s with a reference, nothing personal
 
     api = APIRouter(prefix="/api/v1")
     for router in (ingest_router, accounts_router, overview_router, series_router, alerts_router,

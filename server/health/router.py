@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import delete, func, select
 
 from server.accounts.access import AccessDep, HealthAccess
+from server.accounts.models import User
 from server.health.exports_data import CsvPart, to_csv, to_json
 from server.health.exports_pdf import worker_pdf, zone_pdf
 from server.health.health_file import build_file, event_out, exam_out, record_out, records_of, worker_out
@@ -54,6 +55,27 @@ def _worker(acc: HealthAccess, worker_id: int, action: str) -> Worker:
     return w
 
 
+def _apply(row: Worker | Exam, changes: dict[str, object]) -> None:
+    """Set the fields of a PATCH; `null` for a field that must have a value is a 422 naming it."""
+    columns = type(row).__table__.c
+    for k, v in changes.items():
+        if v is None and k in columns and not columns[k].nullable:
+            raise HTTPException(422, f"{k} may not be null")
+    for k, v in changes.items():
+        setattr(row, k, v)
+
+
+def _check_user_link(acc: HealthAccess, user_id: int | None, *, worker_id: int | None) -> None:
+    """A worker links to an existing account that no other worker links to."""
+    if user_id is None:
+        return
+    if acc.session.get(User, user_id) is None:
+        raise HTTPException(422, f"no user {user_id}")
+    other = acc.session.execute(select(Worker.id).where(Worker.user_id == user_id)).scalar_one_or_none()
+    if other is not None and other != worker_id:
+        raise HTTPException(409, f"user {user_id} is linked to worker {other}")
+
+
 def _pattern_id(acc: HealthAccess, code: str | None) -> int | None:
     if code is None:
         return None
@@ -81,6 +103,7 @@ def create_worker(acc: AccessDep, body: WorkerCreate) -> WorkerOut:
     s = acc.session
     if s.execute(select(Worker.id).where(Worker.employee_no == body.employee_no)).first():
         raise HTTPException(409, f"employee number {body.employee_no!r} exists")
+    _check_user_link(acc, body.user_id, worker_id=None)
     w = Worker(employee_no=body.employee_no, name=body.name, department=body.department, job=body.job,
                status=body.status, hire_date=body.hire_date, leave_date=body.leave_date, user_id=body.user_id,
                shift_pattern_id=_pattern_id(acc, body.shift_pattern), created_ms=acc.now_ms)
@@ -105,8 +128,9 @@ def update_worker(acc: AccessDep, worker_id: int, body: WorkerUpdate) -> WorkerO
     changes = body.model_dump(exclude_unset=True)
     if "shift_pattern" in changes:
         w.shift_pattern_id = _pattern_id(acc, changes.pop("shift_pattern"))
-    for k, v in changes.items():
-        setattr(w, k, v)
+    if "user_id" in changes:
+        _check_user_link(acc, changes["user_id"], worker_id=w.id)
+    _apply(w, changes)
     acc.record("worker.write", f"worker:{w.id}", "fields=" + ",".join(sorted(body.model_dump(exclude_unset=True))))
     acc.session.commit()
     return worker_out(acc.session, w)
@@ -213,8 +237,7 @@ def _exam(acc: HealthAccess, exam_id: int, action: str) -> Exam:
 def update_exam(acc: AccessDep, exam_id: int, body: ExamUpdate) -> ExamOut:
     e = _exam(acc, exam_id, "exams.write")
     changes = body.model_dump(exclude_unset=True)
-    for k, v in changes.items():
-        setattr(e, k, v)
+    _apply(e, changes)
     if e.status == "done" and e.exam_date is None:
         raise HTTPException(422, "a done exam needs its exam_date")
     e.updated_ms = acc.now_ms

@@ -34,6 +34,7 @@ from exposure.wire import AGENT_LEAVES, SERVER_HELLO_TOPIC, Ack, parse_topic, to
 from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
 from server.alerts.service import Alerting
 from server.counters import Counters
+from server.errors import safe_traceback
 from server.events import Events
 from server.ingest.service import IngestRefused, accept_batch
 from server.ingest.status import StatusReport, store_status
@@ -152,9 +153,9 @@ class MqttIngest:
                 await asyncio.to_thread(self._status, site, agent, payload)
         except aiomqtt.MqttError:
             raise
-        except Exception:  # a bug or a database fault: counted, logged, the consumer goes on
+        except Exception as exc:  # a bug or a database fault: counted, logged (no message), the consumer goes on
             self.counters.add("mqtt_handler_errors")
-            log.exception("mqtt ingest: message on %s failed", message.topic.value)
+            log.error("mqtt ingest: message on %s failed: %s", message.topic.value, safe_traceback(exc))
 
     def _agent_id(self, session: Session, site: str, agent: str) -> int | None:
         key = (site, agent)
