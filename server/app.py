@@ -16,13 +16,16 @@ from server.composition import build_services, lifespan
 from server.emergency.pages import pages as emergency_pages
 from server.emergency.router import router as emergency_router
 from server.errors import install as install_error_handlers
+from server.health.router import MAX_ATTACHMENT
 from server.health.router import router as health_router
 from server.ingest.router import router as ingest_router
+from server.ingest.service import MAX_BODY as INGEST_MAX_BODY
 from server.metrics import router as metrics_router
 from server.notify.router import router as notify_router
 from server.org.router import router as org_router
 from server.overview.alerts import router as alert_detail_router
 from server.overview.router import router as overview_router
+from server.request_limits import RequestGuard
 from server.series.router import router as series_router
 from server.settings import Settings
 from server.web.pages import router as pages_router
@@ -46,6 +49,8 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
         description="Occupational hazard monitoring: ingest, exposure, alerts, health files.",
     )
     app.state.services = services  # the one typed entry point (server.services.get_services)
+    app.add_middleware(RequestGuard, counters=services.counters, limits={"/api/v1/ingest": INGEST_MAX_BODY},
+                       other_max_bytes=MAX_ATTACHMENT + 1024 * 1024, parsed_elsewhere=frozenset({"/api/v1/ingest"}))
     install_error_handlers(app, counters=services.counters)  # outermost: 500s with a reference, nothing personal
 
     api = APIRouter(prefix="/api/v1")

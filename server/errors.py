@@ -119,7 +119,7 @@ def _integrity_reason(exc: IntegrityError) -> tuple[int, str]:
 async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, IntegrityError):
         status, reason = _integrity_reason(exc)
-    else:  # DataError: a value the column cannot hold (out of range, too long), which the edge should have caught
+    else:  # DataError, OverflowError: a value a column or a calculation cannot hold, which the edge missed
         status, reason = 422, "a value is out of range or too long for its field"
     ref = new_reference()
     log.info("integrity error ref=%s %s %s -> %d", ref, request.method, route_template(request.scope), status)
@@ -130,4 +130,5 @@ def install(app: FastAPI, *, counters: Counters) -> None:
     """The error handlers of the whole app."""
     app.add_exception_handler(IntegrityError, integrity_error)
     app.add_exception_handler(DataError, integrity_error)
+    app.add_exception_handler(OverflowError, integrity_error)
     app.add_middleware(ErrorBoundary, counters=counters)

@@ -44,6 +44,8 @@ from server.settings import YEAR_MS
 
 router = APIRouter(tags=["health: files"])
 MAX_ATTACHMENT = 20 * 1024 * 1024
+#: a report month, YYYY-MM, in the years a plant can have records (1970-2999)
+MONTH = r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$"
 
 
 def _worker(acc: HealthAccess, worker_id: int, action: str) -> Worker:
@@ -309,7 +311,7 @@ def export_pdf(acc: AccessDep, worker_id: int) -> Response:
 
 @router.get("/zones/{zone}/report.pdf", summary="A zone's monthly monitoring report (PDF)")
 def zone_report(acc: AccessDep, zone: str,
-                month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]) -> Response:
+                month: Annotated[str, Query(pattern=MONTH)]) -> Response:
     acc.require("zone_report.read", f"zone:{zone}")
     z = _zone(acc, zone)
     data = zone_month(acc.session, z, month, acc.config)
