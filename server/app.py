@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from server.accounts.admin import router as accounts_admin_router
 from server.accounts.router import router as accounts_router
 from server.alerts.router import router as alerts_router
 from server.calibration.router import router as calibration_router
@@ -20,6 +21,7 @@ from server.health.router import MAX_ATTACHMENT
 from server.health.router import router as health_router
 from server.ingest.router import router as ingest_router
 from server.ingest.service import MAX_BODY as INGEST_MAX_BODY
+from server.ingest.tokens import router as agent_tokens_router
 from server.metrics import router as metrics_router
 from server.notify.router import router as notify_router
 from server.org.router import router as org_router
@@ -54,9 +56,9 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     install_error_handlers(app, counters=services.counters)  # outermost: 500s with a reference, nothing personal
 
     api = APIRouter(prefix="/api/v1")
-    for router in (ingest_router, accounts_router, overview_router, series_router, alerts_router,
-                   alert_detail_router, notify_router, emergency_router, org_router, health_router,
-                   calibration_router):
+    for router in (ingest_router, agent_tokens_router, accounts_router, accounts_admin_router, overview_router,
+                   series_router, alerts_router, alert_detail_router, notify_router, emergency_router, org_router,
+                   health_router, calibration_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(pages_router)  # /, /alerts, /incident

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 
 from server.accounts.audit import audit
-from server.accounts.auth import SESSION_COOKIE, Principal, current_user
+from server.accounts.auth import SESSION_COOKIE, Principal, bearer_token, current_user
 from server.accounts.credentials import new_token, token_hash, verify_password
 from server.accounts.models import ApiToken, User
 from server.services import ServicesDep, SessionDep
@@ -55,12 +55,13 @@ def login(body: LoginRequest, services: ServicesDep, response: Response, session
     return LoginResponse(token=token, user=body.username, role=role, expires_ms=expires)
 
 
-@router.post("/logout", summary="End this session")
-def logout(request: Request, response: Response, session: SessionDep,
+@router.post("/logout", summary="End this session: the token the request carries (cookie or bearer) is revoked")
+def logout(request: Request, response: Response, session: SessionDep, services: ServicesDep,
            user: Annotated[Principal, Depends(current_user)]) -> dict[str, bool]:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = bearer_token(request)
     if token:
-        session.execute(delete(ApiToken).where(ApiToken.token_hash == token_hash(token), ApiToken.kind == "session"))
+        session.execute(delete(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+        audit(session, ts_ms=services.now_ms(), actor=f"user:{user.name}", action="logout", target="session")
         session.commit()
     response.delete_cookie(SESSION_COOKIE)
     return {"ok": True}

@@ -107,6 +107,20 @@ class Agent(Base):
     last_seen_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
+class AgentToken(Base):
+    """An agent's bearer tokens (migration 0014): several at once, so a new token does not cut off a running
+    agent until the old one is revoked; `expires_ms` None never expires. (`agents.token_hash` is the token the
+    agent was registered with, from before 0014; authentication reads this table only.)"""
+
+    __tablename__ = "agent_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
 class IngestedBatch(Base):
     """One row per accepted batch: the idempotency key (agent, seq) and a digest of its readings."""
 
