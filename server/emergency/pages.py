@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from server.accounts.auth import StaffDep
-from server.emergency.incidents import mark_safe, report
+from server.emergency.incidents import mark_safe, report, without_names
 from server.emergency.models import Incident, MusterEntry
 from server.emergency.muster import check_signature
 from server.services import ServicesDep, SessionDep
@@ -27,19 +27,21 @@ def _ms(ms: int | None) -> str:
 
 
 @pages.get("/incidents/{incident_id}/report.html", response_class=HTMLResponse)
-def report_html(incident_id: int, session: SessionDep, _: StaffDep) -> HTMLResponse:
-    """The printable close-out report."""
+def report_html(incident_id: int, session: SessionDep, user: StaffDep) -> HTMLResponse:
+    """The printable close-out report (for facilities without people's names)."""
     try:
         r = report(session, incident_id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
+    if user.role == "facilities":
+        r = without_names(r)
     e = html.escape
     drill = '<p class="drill">DRILL — NOT A REAL EMERGENCY</p>' if r["drill"] else ""
     mc = r["muster_count"]
     steps = "".join(f"<tr><td>{s['idx']}</td><td>{e(s['title'])}</td><td>{e(s['owner'])}</td>"
                     f"<td>{e(s['done_by'] or 'NOT DONE')}</td><td>{_ms(s['done_ms'])}</td><td>{e(s['note'])}</td></tr>"
                     for s in r["steps"])
-    muster = "".join(f"<tr><td>{e(m['person'])}</td><td>{e(m['name'])}</td>"
+    muster = "".join(f"<tr><td>{e(m['person'])}</td><td>{e(m['name'] or '')}</td>"
                      f"<td>{'safe' if m['safe_ms'] else 'NOT ACCOUNTED FOR'}</td><td>{_ms(m['safe_ms'])}</td>"
                      f"<td>{e(m['via'])}</td></tr>" for m in r["muster"])
     timeline = "".join(f"<tr><td>{_ms(t['ts_ms'])}</td><td>{e(t['actor'])}</td><td>{e(t['kind'])}</td>"
