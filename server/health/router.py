@@ -53,6 +53,7 @@ def _worker(acc: HealthAccess, worker_id: int, action: str) -> Worker:
     w = acc.session.get(Worker, worker_id)
     acc.require(action, f"worker:{worker_id}", owner_user_id=w.user_id if w else None)  # type: ignore[arg-type]
     if w is None:
+        acc.refuse_missing(action, f"worker:{worker_id}")  # type: ignore[arg-type]
         raise HTTPException(404, f"no worker {worker_id}")
     return w
 
@@ -231,6 +232,7 @@ def _exam(acc: HealthAccess, exam_id: int, action: str) -> Exam:
     w = acc.session.get(Worker, e.worker_id) if e else None
     acc.require(action, f"exam:{exam_id}", owner_user_id=w.user_id if w else None)  # type: ignore[arg-type]
     if e is None:
+        acc.refuse_missing(action, f"exam:{exam_id}")  # type: ignore[arg-type]
         raise HTTPException(404, f"no exam {exam_id}")
     return e
 
@@ -296,9 +298,10 @@ def export_json(acc: AccessDep, worker_id: int) -> Response:
 
 @router.get("/workers/{worker_id}/export.csv", summary="One part of the worker's file as CSV")
 def export_csv(acc: AccessDep, worker_id: int, part: CsvPart = "exposure") -> Response:
+    if part == "exams":  # refused before anything is recorded as served (the refusal is audited as such)
+        w = _worker(acc, worker_id, "exposure.read")
+        acc.require("exams.read", f"worker:{w.id}", owner_user_id=w.user_id)
     _w, f = _export(acc, worker_id, f"csv:{part}")
-    if part == "exams" and f.exams is None:
-        raise HTTPException(403, "this role may not read exam results")
     return Response(to_csv(f, part), media_type="text/csv; charset=utf-8", headers=_NO_STORE)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.accounts.audit import audit
-from server.accounts.auth import bearer_token, unauthorized
+from server.accounts.auth import audit_denied, bearer_token, unauthorized
 from server.accounts.credentials import new_token, token_hash
 from server.accounts.service import NAME, AccountError
 from server.series.models import Agent, AgentToken
@@ -52,10 +52,13 @@ def agent_of_token(session: Session, token: str, *, now_ms: int) -> AgentPrincip
 def current_agent(request: Request, services: ServicesDep) -> AgentPrincipal:
     token = bearer_token(request)
     if token is None:
+        audit_denied(services, request, actor="anonymous", why="no agent token")
         raise unauthorized("agent token required")
     with services.sessions() as session:
         agent = agent_of_token(session, token, now_ms=services.now_ms())
     if agent is None:
+        audit_denied(services, request, actor="unknown token" if token.startswith("hzm_a_") else "not an agent token",
+                     why="not a valid agent token (unknown, revoked, expired, or a person's)")
         raise unauthorized("unknown, revoked or expired agent token")
     return agent
 
