@@ -28,6 +28,7 @@ from server.org.router import router as org_router
 from server.overview.alerts import router as alert_detail_router
 from server.overview.router import router as overview_router
 from server.request_limits import RequestGuard
+from server.security_headers import SecurityHeaders
 from server.series.router import router as series_router
 from server.settings import Settings
 from server.web.pages import router as pages_router
@@ -48,9 +49,12 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
         title="hazmon",
         version="0.1.0",
         lifespan=app_lifespan,
+        docs_url=None,  # /docs is served from packaged files (server/web/pages.py), never a CDN
+        redoc_url=None,
         description="Occupational hazard monitoring: ingest, exposure, alerts, health files.",
     )
     app.state.services = services  # the one typed entry point (server.services.get_services)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestGuard, counters=services.counters, limits={"/api/v1/ingest": INGEST_MAX_BODY},
                        other_max_bytes=MAX_ATTACHMENT + 1024 * 1024, parsed_elsewhere=frozenset({"/api/v1/ingest"}))
     install_error_handlers(app, counters=services.counters)  # outermost: 500s with a reference, nothing personal

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8600, ge=1, le=65535)
     session_hours: float = Field(default=12.0, gt=0)
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto", description="the Secure flag of cookies: auto (when the request came over TLS), always, never")
     login_max_failures: int = Field(default=5, ge=1, le=1000,
                                     description="failed logins for one user name before it waits (429)")
     login_max_failures_per_address: int = Field(default=20, ge=1, le=100_000,

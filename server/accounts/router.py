@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 
 from server.accounts.audit import audit
 from server.accounts.auth import SESSION_COOKIE, Principal, bearer_token, current_user
+from server.accounts.browser import cookie_secure
 from server.accounts.credentials import (
     hash_password,
     needs_rehash,
@@ -83,6 +84,7 @@ def login(request: Request, body: LoginRequest, services: ServicesDep, response:
     role, name = user.role, user.name
     session.commit()
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=cookie_secure(request, services.settings.cookie_secure),
                         max_age=int(services.settings.session_hours * 3600))
     return LoginResponse(token=token, user=name, role=role, expires_ms=expires)
 
