@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from server.accounts.auth import Principal, StaffDep, current_user, require_user
+from server.accounts.auth import Principal, StaffDep, require_user
 from server.emergency.incidents import (
     IncidentError,
     add_note,
@@ -30,7 +30,8 @@ router = APIRouter(tags=["incidents"])
 ManagerDep = Annotated[Principal, Depends(require_user("safety_manager"))]
 #: who acts on an incident (steps, notes): staff, but not the auditor, who reads only
 ResponderDep = Annotated[Principal, Depends(require_user("safety_manager", "facilities", "record_keeper"))]
-UserDep = Annotated[Principal, Depends(current_user)]
+#: who marks a person safe: responders, and a worker (themselves only)
+MusterDep = Annotated[Principal, Depends(require_user("safety_manager", "facilities", "record_keeper", "worker"))]
 
 
 class StartIn(BaseModel):
@@ -118,11 +119,9 @@ def step_done(incident_id: int, idx: int, services: ServicesDep, session: Sessio
 
 @router.post("/incidents/{incident_id}/muster/{person_id}", summary="Mark a person safe (staff, or the person)")
 def muster_api(incident_id: int, person_id: str, services: ServicesDep, session: SessionDep,
-               user: UserDep) -> dict[str, int]:
+               user: MusterDep) -> dict[str, int]:
     if user.role == "worker" and user.name != person_id:
         raise HTTPException(403, "a worker may only report themselves safe")
-    if user.role == "auditor":
-        raise HTTPException(403, "role 'auditor' reads incidents only")
     try:
         mark_safe(session, incident_id, person_id, via="api", actor=user.name, now_ms=services.now_ms())
         session.commit()
