@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from exposure import strict_json
 from exposure.errors import InvalidInput
 from exposure.readings import MAX_FUTURE_MS, Reading, validate_reading
 
@@ -84,15 +85,19 @@ def encode_envelope(site: str, agent: str, seq: int, sent_ms: int, readings_json
     return f'{head[:-1]},"readings":{readings_json}{gaps}}}'.encode()
 
 
+#: the most readings one gap can count (a 32-bit column)
+MAX_DROPPED = 2**31 - 1
+#: a batch is an object of lists of objects of lists: nothing deeper is a batch
+BATCH_MAX_DEPTH = 8
+
+
 def decode_batch(data: bytes | str | Mapping[str, Any], *, now_ms: int, max_future_ms: int = MAX_FUTURE_MS) -> Batch:
     """Parse and validate a batch. Raises InvalidInput naming the first bad field; nothing partial."""
     if isinstance(data, bytes | str):
-        try:
-            raw = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput("", f"not valid JSON: {exc}") from None
+        raw = strict_json.loads(data, max_depth=BATCH_MAX_DEPTH)
     else:
         raw = data
+        strict_json.check(raw, max_depth=BATCH_MAX_DEPTH)
     if not isinstance(raw, Mapping):
         raise InvalidInput("", "a batch must be a JSON object")
     if raw.get("schema") != BATCH_SCHEMA:
@@ -148,6 +153,8 @@ def _gaps(items: Any) -> tuple[EdgeGap, ...]:
             value = item[name]
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInput(f"{path}.{name}", "must be a non-negative integer")
+        if item["dropped"] > MAX_DROPPED:
+            raise InvalidInput(f"{path}.dropped", f"must be at most {MAX_DROPPED}")
         if item["to_ts"] < item["from_ts"]:
             raise InvalidInput(f"{path}.to_ts", "is before from_ts")
         if item["reason"] not in GAP_REASONS:

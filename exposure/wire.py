@@ -21,6 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
+from exposure import strict_json
+from exposure.errors import InvalidInput
+
 # -- severity -------------------------------------------------------------------------------------------------
 
 Severity = Literal["info", "warning", "critical", "emergency"]
@@ -141,9 +144,9 @@ def decode_ack(payload: bytes | str | Mapping[str, Any]) -> Ack:
 def _json_object(payload: bytes | str | Mapping[str, Any], what: str) -> Mapping[str, Any]:
     if isinstance(payload, bytes | str):
         try:
-            payload = json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{what}: not valid JSON ({exc})") from None
+            payload = strict_json.loads(payload)
+        except InvalidInput as exc:
+            raise ValueError(f"{what}: {exc.reason}") from None
     if not isinstance(payload, Mapping):
         raise ValueError(f"{what} is a JSON object")
     return payload

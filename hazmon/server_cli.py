@@ -83,6 +83,7 @@ def run(
     from server.alerts.rules import RulesError
     from server.app import create_app
     from server.emergency.plans import PlanError
+    from server.log_config import uvicorn_log_config
     from server.notify.policies import NotifyConfigError
 
     settings = _settings(host=host, port=port)
@@ -94,7 +95,8 @@ def run(
     except (RulesError, NotifyConfigError, PlanError) as exc:  # a config file a person wrote: one clear line
         raise _fail(Exception(with_line(one_line(str(exc))))) from None
     typer.echo(f"hazmon server on http://{settings.host}:{settings.port}  (data: {settings.database_url})")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                log_config=uvicorn_log_config(settings.log_level))
 
 
 @db_app.command("upgrade")
@@ -118,10 +120,7 @@ def user_add(
     """Create an account. The password is asked for, or read from standard input when it is not a terminal."""
     from server.accounts.service import AccountError, add_user
 
-    if sys.stdin.isatty():
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password()
     try:
         with _session() as session:
             add_user(session, name=name, role=role, password=password, now_ms=_now())
@@ -130,34 +129,135 @@ def user_add(
     typer.echo(f"user {name} added with role {role}")
 
 
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _expiry(days: float | None) -> int | None:
+    if days is None:
+        return None
+    if not 0 < days <= 36_500:
+        raise _fail(ValueError("--expires-days: more than 0 and at most 36500"))
+    return _now() + int(days * 86_400_000)
+
+
+def _when(ms: int | None) -> str:
+    import datetime as dt
+
+    if ms is None:
+        return "never"
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Every account: name, role, enabled or disabled."""
+    from server.accounts.service import list_users
+
+    with _session() as session:
+        users = list_users(session)
+    for u in users:
+        typer.echo(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else 'enabled'}")
+
+
+def _set_disabled(name: str, disabled: bool) -> None:
+    from server.accounts.service import AccountError, set_disabled
+
+    try:
+        with _session() as session:
+            set_disabled(session, name, disabled=disabled, now_ms=_now())
+    except AccountError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"user {name} {'disabled' if disabled else 'enabled'}")
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="the user name")]) -> None:
+    """Disable an account: every token and session of it gets 401 at once."""
+    _set_disabled(name, True)
+
+
+@user_app.command("enable")
+def user_enable(name: Annotated[str, typer.Argument(help="the user name")]) -> None:
+    """Enable a disabled account again."""
+    _set_disabled(name, False)
+
+
+@user_app.command("set-password")
+def user_set_password(name: Annotated[str, typer.Argument(help="the user name")]) -> None:
+    """Set a new password (asked for, or read from standard input); the user's browser sessions end."""
+    from server.accounts.service import AccountError, set_password
+
+    password = _read_password()
+    try:
+        with _session() as session:
+            set_password(session, name, password, now_ms=_now())
+    except AccountError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"password of {name} set")
+
+
 @api_token_app.command("create")
 def api_token_create(
     user: Annotated[str, typer.Option(help="the user the token acts as")],
     label: Annotated[str, typer.Option(help="what the token is for")] = "",
+    expires_days: Annotated[float | None, typer.Option(help="the token expires after this many days")] = None,
 ) -> None:
     """Print a new bearer token for a user (shown once; store it safely)."""
     from server.accounts.service import AccountError, create_api_token
 
     try:
         with _session() as session:
-            token = create_api_token(session, user_name=user, label=label, now_ms=_now())
+            token = create_api_token(session, user_name=user, label=label, now_ms=_now(),
+                                     expires_ms=_expiry(expires_days))
     except AccountError as exc:
         raise _fail(exc) from None
     typer.echo(token)
+
+
+@api_token_app.command("list")
+def api_token_list(user: Annotated[str | None, typer.Option(help="only this user's tokens")] = None) -> None:
+    """People's tokens (API tokens and browser sessions): id, user, kind, label, created, expires. The tokens
+    themselves are never stored, so never shown."""
+    from server.accounts.service import list_api_tokens
+
+    with _session() as session:
+        tokens = list_api_tokens(session, user=user)
+    for t in tokens:
+        typer.echo(f"{t.id}\t{t.user}\t{t.kind}\t{t.label}\t{_when(t.created_ms)}\t{_when(t.expires_ms)}")
+
+
+@api_token_app.command("revoke")
+def api_token_revoke(token_id: Annotated[int, typer.Argument(help="the token's id (api-token list)")]) -> None:
+    """Revoke a token: the next request with it gets 401."""
+    from server.accounts.service import AccountError, revoke_api_token
+
+    try:
+        with _session() as session:
+            info = revoke_api_token(session, token_id, now_ms=_now())
+    except AccountError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"token {info.id} of {info.user} revoked")
 
 
 @agent_token_app.command("create")
 def agent_token_create(
     site: Annotated[str, typer.Option(help="the site the agent belongs to")],
     agent: Annotated[str, typer.Option(help="the agent's id")],
+    label: Annotated[str, typer.Option(help="what the token is for")] = "",
+    expires_days: Annotated[float | None, typer.Option(help="the token expires after this many days")] = None,
 ) -> None:
-    """Register an agent and print a new bearer token. The agent's other tokens keep working until revoked."""
+    """Register an agent (when new) and print a new bearer token for it. The agent's other tokens stay valid
+    until revoked (`agent-token revoke`), so a running agent is not cut off."""
     from server.accounts.service import AccountError
     from server.ingest.agents import create_agent_token
 
     try:
         with _session() as session:
-            token = create_agent_token(session, site=site, agent=agent, now_ms=_now())
+            token = create_agent_token(session, site=site, agent=agent, now_ms=_now(), label=label,
+                                       expires_ms=_expiry(expires_days))
     except AccountError as exc:
         raise _fail(exc) from None
     typer.echo(token)
@@ -185,6 +285,31 @@ def agent_enroll_code(
     typer.echo(code)
     typer.echo(f"one-time code for site {site}" + (f", agent {agent}" if agent else "") +
                f", valid for {expires}: hazmon agent enroll --server URL --code {code}", err=True)
+
+
+@agent_token_app.command("list")
+def agent_token_list(site: Annotated[str | None, typer.Option(help="only this site's agents")] = None) -> None:
+    """Agents' tokens: id, site/agent, label, created, expires (never the tokens themselves)."""
+    from server.ingest.agents import list_agent_tokens
+
+    with _session() as session:
+        tokens = list_agent_tokens(session, site=site)
+    for t in tokens:
+        typer.echo(f"{t.id}\t{t.site}/{t.agent}\t{t.label}\t{_when(t.created_ms)}\t{_when(t.expires_ms)}")
+
+
+@agent_token_app.command("revoke")
+def agent_token_revoke(token_id: Annotated[int, typer.Argument(help="the token's id (agent-token list)")]) -> None:
+    """Revoke an agent token: the next request with it gets 401."""
+    from server.accounts.service import AccountError
+    from server.ingest.agents import revoke_agent_token
+
+    try:
+        with _session() as session:
+            info = revoke_agent_token(session, token_id, now_ms=_now())
+    except AccountError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"token {info.id} of {info.site}/{info.agent} revoked")
 
 
 @server_app.command("plugins")

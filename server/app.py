@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from server.accounts.admin import router as accounts_admin_router
 from server.accounts.router import router as accounts_router
 from server.alerts.router import router as alerts_router
 from server.calibration.router import router as calibration_router
@@ -15,14 +16,20 @@ from server.clock import wall_clock_ms
 from server.composition import build_services, lifespan
 from server.emergency.pages import pages as emergency_pages
 from server.emergency.router import router as emergency_router
+from server.errors import install as install_error_handlers
+from server.health.router import MAX_ATTACHMENT
 from server.health.router import router as health_router
 from server.health.segs_router import router as segs_router
 from server.ingest.router import router as ingest_router
+from server.ingest.service import MAX_BODY as INGEST_MAX_BODY
+from server.ingest.tokens import router as agent_tokens_router
 from server.metrics import router as metrics_router
 from server.notify.router import router as notify_router
 from server.org.router import router as org_router
 from server.overview.alerts import router as alert_detail_router
 from server.overview.router import router as overview_router
+from server.request_limits import RequestGuard
+from server.security_headers import SecurityHeaders
 from server.series.router import router as series_router
 from server.settings import Settings
 from server.web.pages import router as pages_router
@@ -43,14 +50,20 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
         title="hazmon",
         version="0.1.0",
         lifespan=app_lifespan,
+        docs_url=None,  # /docs is served from packaged files (server/web/pages.py), never a CDN
+        redoc_url=None,
         description="Occupational hazard monitoring: ingest, exposure, alerts, health files.",
     )
     app.state.services = services  # the one typed entry point (server.services.get_services)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestGuard, counters=services.counters, limits={"/api/v1/ingest": INGEST_MAX_BODY},
+                       other_max_bytes=MAX_ATTACHMENT + 1024 * 1024, parsed_elsewhere=frozenset({"/api/v1/ingest"}))
+    install_error_handlers(app, counters=services.counters)  # outermost: 500s with a reference, nothing personal
 
     api = APIRouter(prefix="/api/v1")
-    for router in (ingest_router, accounts_router, overview_router, series_router, alerts_router,
-                   alert_detail_router, notify_router, emergency_router, org_router, health_router,
-                   segs_router, calibration_router):
+    for router in (ingest_router, agent_tokens_router, accounts_router, accounts_admin_router, overview_router,
+                   series_router, alerts_router, alert_detail_router, notify_router, emergency_router, org_router,
+                   health_router, segs_router, calibration_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(pages_router)  # /, /alerts, /incident

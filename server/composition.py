@@ -17,6 +17,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from server.accounts.documents import stored_document
+from server.accounts.throttle import LoginThrottle
 from server.alerts import watchdogs
 from server.alerts.rule_file import load_rules, parse_rules
 from server.alerts.service import Alerting
@@ -66,6 +67,9 @@ def build_services(settings: Settings, *, clock: Callable[[], int]) -> Services:
         settings=settings, clock=clock, engine=engine, sessions=sessions, counters=counters, events=events,
         alerting=alerting, notifier=notifier, emergency=emergency, incidents=IncidentRecordsSQL(), health=health,
         plugins=plugins, mqtt=mqtt, influx=influx,
+        login_throttle=LoginThrottle(per_account=settings.login_max_failures,
+                                     per_address=settings.login_max_failures_per_address,
+                                     window_s=settings.login_window_s),
     )
 
 

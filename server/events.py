@@ -31,6 +31,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.orm import Session
 
 from server.counters import Counters
+from server.errors import safe_traceback
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +140,8 @@ class Events:
             try:
                 with session.begin_nested():
                     results.append(handler(session, event))
-            except Exception:
-                log.exception("event handler %s failed for %s", name, type(event).__name__)
+            except Exception as exc:
+                log.error("event handler %s failed for %s: %s", name, type(event).__name__, safe_traceback(exc))
                 if self._counters is not None:
                     self._counters.add("event_handler_failures")
                 results.append(None)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from server.accounts.auth import bearer_token, unauthorized
 from server.alerts.models import Alert
 from server.alerts.watchdogs import RULES as WATCHDOG_RULES
+from server.errors import safe_traceback
 from server.ingest.router import SILENT_MS
 from server.notify.models import NotificationJob
 from server.series.models import Agent, AgentStatus
@@ -76,7 +77,7 @@ class ServerCollector:
                 return [*_alerts(session), *_notifications(session, self.services.now_ms()),
                         _agents(session, self.services.now_ms())]
         except SQLAlchemyError as exc:
-            log.warning("metrics: the database does not answer: %s", exc)
+            log.warning("metrics: the database does not answer: %s", safe_traceback(exc))
             return None
 
 

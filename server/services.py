@@ -21,6 +21,7 @@ from server.events import Events, IncidentRecords
 from server.settings import HealthConfig, Settings
 
 if TYPE_CHECKING:
+    from server.accounts.throttle import LoginThrottle
     from server.alerts.service import Alerting
     from server.emergency.service import Emergency
     from server.ingest.mqtt import MqttIngest
@@ -45,6 +46,7 @@ class Services:
     plugins: ServerPlugins
     mqtt: MqttIngest | None
     influx: InfluxForwarder | None
+    login_throttle: LoginThrottle
 
     def now_ms(self) -> int:
         return int(self.clock())

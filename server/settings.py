@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8600, ge=1, le=65535)
     session_hours: float = Field(default=12.0, gt=0)
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto", description="the Secure flag of cookies: auto (when the request came over TLS), always, never")
+    login_max_failures: int = Field(default=5, ge=1, le=1000,
+                                    description="failed logins for one user name before it waits (429)")
+    login_max_failures_per_address: int = Field(default=20, ge=1, le=100_000,
+                                                description="failed logins from one client address before it waits")
+    login_window_s: float = Field(default=900.0, gt=0, le=86_400,
+                                  description="how long a failed login counts against the limits above")
     max_future_s: int = Field(default=300, ge=0, description="readings further in the future are refused")
     late_after_s: int = Field(default=900, ge=1, description="readings older than this on arrival are flagged late")
     notify_interval_s: float = Field(default=1.0, gt=0, description="period of the notification delivery worker")

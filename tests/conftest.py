@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.kit.databases import PostgresServer, SqliteTemplate
+from tests.kit.log_leaks import LogLeaks
 from tests.kit.receivers import Mailbox, Receiver, smtp_server, webhook_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The log-leak check over the whole run (tests/kit/log_leaks.py)."""
+    config.pluginmanager.register(LogLeaks(), "hazmon_log_leaks")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -90,6 +90,12 @@ class HealthAccess:
             s.commit()
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {self.user.role!r} may not do {action} on {target}")
 
+    def refuse_missing(self, action: Action, target: str) -> None:
+        """Record (in its own transaction) a request for a record that does not exist; the caller answers 404."""
+        with self.services.sessions() as s:
+            audit(s, ts_ms=self.now_ms, actor=self.actor, action=f"health.{action}.not_found", target=target)
+            s.commit()
+
     def record(self, action: Action | str, target: str, detail: str = "") -> None:
         """Add the audit entry of an access to the route's transaction (the route commits)."""
         audit(self.session, ts_ms=self.now_ms, actor=self.actor, action=f"health.{action}", target=target,

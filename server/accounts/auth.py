@@ -14,9 +14,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import select
 
+from server.accounts.audit import audit
 from server.accounts.credentials import token_hash
 from server.accounts.models import ApiToken, User
-from server.services import ServicesDep
+from server.errors import route_template
+from server.services import Services, ServicesDep
 
 SESSION_COOKIE = "hazmon_session"
 
@@ -39,9 +41,23 @@ def unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def audit_denied(services: Services, request: Request, *, actor: str, why: str) -> None:
+    """Record a refused request in a transaction of its own: who, what (method and route template, never the
+    path's values or the query) and why; never a token or anything typed."""
+    with services.sessions() as session:
+        audit(session, ts_ms=services.now_ms(), actor=actor[:128], action="request_denied",
+              target=f"{request.method} {route_template(request.scope)}"[:256], detail=why)
+        session.commit()
+
+
+def _token_kind(token: str) -> str:
+    return "agent token" if token.startswith("hzm_a_") else "unknown token"
+
+
 def current_user(request: Request, services: ServicesDep) -> Principal:
     token = bearer_token(request)
     if token is None:
+        audit_denied(services, request, actor="anonymous", why="no token")
         raise unauthorized("authentication required")
     now = services.now_ms()
     with services.sessions() as session:  # a short read of its own: the route's stays clean
@@ -51,6 +67,11 @@ def current_user(request: Request, services: ServicesDep) -> Principal:
             .where(ApiToken.token_hash == token_hash(token))
         ).first()
     if row is None or row.disabled or (row.expires_ms is not None and row.expires_ms < now):
+        if row is None:
+            actor, why = _token_kind(token), "not a person's token (unknown, revoked, or an agent's)"
+        else:
+            actor, why = f"user:{row.name}", "account disabled" if row.disabled else "token expired"
+        audit_denied(services, request, actor=actor, why=why)
         raise unauthorized("unknown or expired token")
     return Principal(row.id, row.name, row.role)
 
@@ -59,8 +80,10 @@ def require_user(*roles: str) -> Callable[..., Principal]:
     """A dependency that admits users holding one of `roles` (admin always)."""
     allowed = frozenset((*roles, "admin"))
 
-    def check(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+    def check(request: Request, services: ServicesDep,
+              user: Annotated[Principal, Depends(current_user)]) -> Principal:
         if user.role not in allowed:
+            audit_denied(services, request, actor=f"user:{user.name}", why=f"role {user.role}")
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role!r} may not do this")
         return user
 

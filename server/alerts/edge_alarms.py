@@ -16,6 +16,7 @@ from server.alerts.models import Alert, EdgeAlarmEvent
 from server.alerts.service import Alerting
 from server.events import AlertEvent
 from server.series.models import Sensor
+from server.series.sensors import refuse_foreign_sensors
 
 
 class EdgeAlarmIn(BaseModel):
@@ -52,6 +53,8 @@ def record_edge_alarms(session: Session, *, agent_id: int, site: str, agent: str
     """Store each event once per (agent, event id), open/escalate/resolve its `edge` alert, notify, commit.
     Returns the event ids the agent may delete (HTTP answer, or the MQTT ack)."""
     now, late_ms = now_ms, late_after_ms
+    # another agent's sensor: the whole message is refused before anything is stored (SensorNotOwned)
+    refuse_foreign_sensors(session, site=site, agent_id=agent_id, names=(ev.sensor for ev in events))
     acked: list[str] = []
     alert_events: list[AlertEvent] = []
     for ev in sorted(events, key=lambda e: e.ts):

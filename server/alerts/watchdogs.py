@@ -34,6 +34,7 @@ from server.alerts.service import Alerting
 from server.alerts.subject_name import select_alerts
 from server.calibration.due import Register, overdue, start_of_day_ms, utc_date
 from server.calibration.service import registers
+from server.errors import safe_traceback
 from server.events import AlertEvent
 from server.series.models import Agent, AgentStatus, Latest, Sensor
 from server.settings import Settings
@@ -253,5 +254,5 @@ async def run(sessions: Callable[[], Session], alerting: Alerting, *, clock: Cal
             await run_in_threadpool(once)
         except Exception as exc:
             alerting.count("watchdog_check_failures")
-            log.error("watchdog check failed: %s", exc)
+            log.error("watchdog check failed: %s", safe_traceback(exc))
         await asyncio.sleep(config.interval_s)

@@ -11,8 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from server.accounts.auth import Principal, StaffDep, require_user
 from server.calibration.due import Register, overdue, problem, utc_date
@@ -20,6 +18,7 @@ from server.calibration.models import Calibration
 from server.calibration.schemas import CalibrationIn, CalibrationOut
 from server.calibration.service import entry, register_of, set_from_api
 from server.series.models import Sensor
+from server.series.sensors import find_sensor
 from server.services import ServicesDep, SessionDep
 
 FacilitiesDep = Annotated[Principal, Depends(require_user("facilities"))]
@@ -56,18 +55,6 @@ router = APIRouter(tags=["monitoring"], route_class=OneLineErrors)
 SiteQuery = Annotated[str | None, Query(max_length=64, description="the sensor's site, when two sites share names")]
 
 
-def _sensor(session: Session, name: str, site: str | None) -> Sensor:
-    q = select(Sensor).where(Sensor.name == name)
-    if site:
-        q = q.where(Sensor.site == site)
-    found = session.execute(q).scalars().all()
-    if not found:
-        raise HTTPException(404, f"no sensor {name!r}" + (f" on site {site!r}" if site else ""))
-    if len(found) > 1:
-        raise HTTPException(409, f"sensor {name!r} is on {len(found)} sites: name the site (?site=...)")
-    return found[0]
-
-
 def _out(sensor: Sensor, row: Calibration | None, *, now_ms: int) -> CalibrationOut:
     reg = register_of(row) if row is not None else Register()
     late = overdue(reg, utc_date(now_ms))
@@ -85,7 +72,7 @@ def _out(sensor: Sensor, row: Calibration | None, *, now_ms: int) -> Calibration
 @router.get("/sensors/{sensor}/calibration", summary="A sensor's calibration and bump test: dates, due, certificate")
 def get_calibration(sensor: str, services: ServicesDep, session: SessionDep, _: StaffDep,
                     site: SiteQuery = None) -> CalibrationOut:
-    found = _sensor(session, sensor, site)
+    found = find_sensor(session, sensor, site)
     return _out(found, entry(session, found.id), now_ms=services.now_ms())
 
 
@@ -93,7 +80,7 @@ def get_calibration(sensor: str, services: ServicesDep, session: SessionDep, _: 
 def put_calibration(sensor: str, body: CalibrationIn, services: ServicesDep, session: SessionDep,
                     user: FacilitiesDep, site: SiteQuery = None) -> CalibrationOut:
     now = services.now_ms()
-    found = _sensor(session, sensor, site)
+    found = find_sensor(session, sensor, site)
     reg = body.register()
     why = problem(reg, utc_date(now))
     if why is not None:

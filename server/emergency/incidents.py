@@ -179,3 +179,12 @@ def report(session: Session, incident_id: int) -> dict[str, Any]:
         "timeline": [{"ts_ms": e.ts_ms, "actor": e.actor, "kind": e.kind, "text": e.text} for e in events],
     }
 
+
+
+def without_names(data: dict[str, Any]) -> dict[str, Any]:
+    """The report without people's names (for roles that may not see them): muster entries keep their person
+    id and state, and the timeline's muster lines say only that a person is safe."""
+    out = dict(data)
+    out["muster"] = [{**m, "name": None} for m in data["muster"]]
+    out["timeline"] = [{**e, "text": "a person is safe"} if e["kind"] == "muster" else e for e in data["timeline"]]
+    return out

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from server.accounts.auth import Principal, StaffDep, current_user, require_user
+from server.accounts.auth import Principal, StaffDep, require_user
 from server.emergency.incidents import (
     IncidentError,
     add_note,
@@ -20,6 +20,7 @@ from server.emergency.incidents import (
     mark_safe,
     muster_count,
     report,
+    without_names,
 )
 from server.emergency.models import Incident
 from server.services import ServicesDep, SessionDep
@@ -27,7 +28,10 @@ from server.services import ServicesDep, SessionDep
 router = APIRouter(tags=["incidents"])
 
 ManagerDep = Annotated[Principal, Depends(require_user("safety_manager"))]
-UserDep = Annotated[Principal, Depends(current_user)]
+#: who acts on an incident (steps, notes): staff, but not the auditor, who reads only
+ResponderDep = Annotated[Principal, Depends(require_user("safety_manager", "facilities", "record_keeper"))]
+#: who marks a person safe: responders, and a worker (themselves only)
+MusterDep = Annotated[Principal, Depends(require_user("safety_manager", "facilities", "record_keeper", "worker"))]
 
 
 class StartIn(BaseModel):
@@ -84,20 +88,25 @@ def start(body: StartIn, services: ServicesDep, session: SessionDep, user: Manag
 
 
 @router.get("/incidents/{incident_id}", summary="The incident: checklist, muster count and timeline")
-def get_incident(incident_id: int, session: SessionDep, _: StaffDep) -> dict[str, Any]:
+def get_incident(incident_id: int, session: SessionDep, user: StaffDep) -> dict[str, Any]:
     try:
-        return report(session, incident_id)
+        return _for_role(report(session, incident_id), user)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
 
 
 @router.get("/incidents/{incident_id}/report", summary="The close-out report (JSON)")
-def get_report(incident_id: int, session: SessionDep, _: StaffDep) -> dict[str, Any]:
-    return get_incident(incident_id, session, _)
+def get_report(incident_id: int, session: SessionDep, user: StaffDep) -> dict[str, Any]:
+    return get_incident(incident_id, session, user)
+
+
+def _for_role(data: dict[str, Any], user: Principal) -> dict[str, Any]:
+    """Facilities sees who is missing by person id and count, never by name."""
+    return without_names(data) if user.role == "facilities" else data
 
 
 @router.post("/incidents/{incident_id}/steps/{idx}/complete", summary="Mark a checklist step done")
-def step_done(incident_id: int, idx: int, services: ServicesDep, session: SessionDep, user: StaffDep,
+def step_done(incident_id: int, idx: int, services: ServicesDep, session: SessionDep, user: ResponderDep,
               body: NoteIn | None = None) -> dict[str, Any]:
     try:
         complete_step(session, incident_id, idx, actor=user.name, note=(body or NoteIn()).note,
@@ -110,7 +119,7 @@ def step_done(incident_id: int, idx: int, services: ServicesDep, session: Sessio
 
 @router.post("/incidents/{incident_id}/muster/{person_id}", summary="Mark a person safe (staff, or the person)")
 def muster_api(incident_id: int, person_id: str, services: ServicesDep, session: SessionDep,
-               user: UserDep) -> dict[str, int]:
+               user: MusterDep) -> dict[str, int]:
     if user.role == "worker" and user.name != person_id:
         raise HTTPException(403, "a worker may only report themselves safe")
     try:
@@ -122,7 +131,8 @@ def muster_api(incident_id: int, person_id: str, services: ServicesDep, session:
 
 
 @router.post("/incidents/{incident_id}/notes", summary="Add a note to the timeline")
-def note(incident_id: int, body: TextIn, services: ServicesDep, session: SessionDep, user: StaffDep) -> dict[str, bool]:
+def note(incident_id: int, body: TextIn, services: ServicesDep, session: SessionDep,
+         user: ResponderDep) -> dict[str, bool]:
     try:
         add_note(session, incident_id, actor=user.name, text=body.text, now_ms=services.now_ms())
         session.commit()

@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import delete, func, select
 
 from server.accounts.access import AccessDep, HealthAccess
+from server.accounts.models import User
 from server.health.exports_data import CsvPart, to_csv, to_json
 from server.health.exports_pdf import worker_pdf, zone_pdf
 from server.health.health_file import build_file, event_out, exam_out, record_out, records_of, worker_out
@@ -45,6 +46,8 @@ from server.settings import YEAR_MS
 router = APIRouter(tags=["health: files"])
 MAX_ATTACHMENT = 20 * 1024 * 1024
 PDF_SHIFT_CHARTS = 12  # the newest shifts drawn one by one in a worker's PDF
+#: a report month, YYYY-MM, in the years a plant can have records (1970-2999)
+MONTH = r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$"
 
 
 def _worker(acc: HealthAccess, worker_id: int, action: str) -> Worker:
@@ -52,8 +55,30 @@ def _worker(acc: HealthAccess, worker_id: int, action: str) -> Worker:
     w = acc.session.get(Worker, worker_id)
     acc.require(action, f"worker:{worker_id}", owner_user_id=w.user_id if w else None)  # type: ignore[arg-type]
     if w is None:
+        acc.refuse_missing(action, f"worker:{worker_id}")  # type: ignore[arg-type]
         raise HTTPException(404, f"no worker {worker_id}")
     return w
+
+
+def _apply(row: Worker | Exam, changes: dict[str, object]) -> None:
+    """Set the fields of a PATCH; `null` for a field that must have a value is a 422 naming it."""
+    columns = type(row).__table__.c
+    for k, v in changes.items():
+        if v is None and k in columns and not columns[k].nullable:
+            raise HTTPException(422, f"{k} may not be null")
+    for k, v in changes.items():
+        setattr(row, k, v)
+
+
+def _check_user_link(acc: HealthAccess, user_id: int | None, *, worker_id: int | None) -> None:
+    """A worker links to an existing account that no other worker links to."""
+    if user_id is None:
+        return
+    if acc.session.get(User, user_id) is None:
+        raise HTTPException(422, f"no user {user_id}")
+    other = acc.session.execute(select(Worker.id).where(Worker.user_id == user_id)).scalar_one_or_none()
+    if other is not None and other != worker_id:
+        raise HTTPException(409, f"user {user_id} is linked to worker {other}")
 
 
 def _pattern_id(acc: HealthAccess, code: str | None) -> int | None:
@@ -83,6 +108,7 @@ def create_worker(acc: AccessDep, body: WorkerCreate) -> WorkerOut:
     s = acc.session
     if s.execute(select(Worker.id).where(Worker.employee_no == body.employee_no)).first():
         raise HTTPException(409, f"employee number {body.employee_no!r} exists")
+    _check_user_link(acc, body.user_id, worker_id=None)
     w = Worker(employee_no=body.employee_no, name=body.name, department=body.department, job=body.job,
                status=body.status, hire_date=body.hire_date, leave_date=body.leave_date, user_id=body.user_id,
                shift_pattern_id=_pattern_id(acc, body.shift_pattern), created_ms=acc.now_ms)
@@ -107,8 +133,9 @@ def update_worker(acc: AccessDep, worker_id: int, body: WorkerUpdate) -> WorkerO
     changes = body.model_dump(exclude_unset=True)
     if "shift_pattern" in changes:
         w.shift_pattern_id = _pattern_id(acc, changes.pop("shift_pattern"))
-    for k, v in changes.items():
-        setattr(w, k, v)
+    if "user_id" in changes:
+        _check_user_link(acc, changes["user_id"], worker_id=w.id)
+    _apply(w, changes)
     acc.record("worker.write", f"worker:{w.id}", "fields=" + ",".join(sorted(body.model_dump(exclude_unset=True))))
     acc.session.commit()
     return worker_out(acc.session, w)
@@ -207,6 +234,7 @@ def _exam(acc: HealthAccess, exam_id: int, action: str) -> Exam:
     w = acc.session.get(Worker, e.worker_id) if e else None
     acc.require(action, f"exam:{exam_id}", owner_user_id=w.user_id if w else None)  # type: ignore[arg-type]
     if e is None:
+        acc.refuse_missing(action, f"exam:{exam_id}")  # type: ignore[arg-type]
         raise HTTPException(404, f"no exam {exam_id}")
     return e
 
@@ -215,8 +243,7 @@ def _exam(acc: HealthAccess, exam_id: int, action: str) -> Exam:
 def update_exam(acc: AccessDep, exam_id: int, body: ExamUpdate) -> ExamOut:
     e = _exam(acc, exam_id, "exams.write")
     changes = body.model_dump(exclude_unset=True)
-    for k, v in changes.items():
-        setattr(e, k, v)
+    _apply(e, changes)
     if e.status == "done" and e.exam_date is None:
         raise HTTPException(422, "a done exam needs its exam_date")
     e.updated_ms = acc.now_ms
@@ -273,9 +300,10 @@ def export_json(acc: AccessDep, worker_id: int) -> Response:
 
 @router.get("/workers/{worker_id}/export.csv", summary="One part of the worker's file as CSV")
 def export_csv(acc: AccessDep, worker_id: int, part: CsvPart = "exposure") -> Response:
+    if part == "exams":  # refused before anything is recorded as served (the refusal is audited as such)
+        w = _worker(acc, worker_id, "exposure.read")
+        acc.require("exams.read", f"worker:{w.id}", owner_user_id=w.user_id)
     _w, f = _export(acc, worker_id, f"csv:{part}")
-    if part == "exams" and f.exams is None:
-        raise HTTPException(403, "this role may not read exam results")
     return Response(to_csv(f, part), media_type="text/csv; charset=utf-8", headers=_NO_STORE)
 
 
@@ -295,7 +323,7 @@ def export_pdf(acc: AccessDep, worker_id: int) -> Response:
 
 @router.get("/zones/{zone}/report.pdf", summary="A zone's monthly monitoring report (PDF)")
 def zone_report(acc: AccessDep, zone: str,
-                month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]) -> Response:
+                month: Annotated[str, Query(pattern=MONTH)]) -> Response:
     acc.require("zone_report.read", f"zone:{zone}")
     z = _zone(acc, zone)
     data = zone_month(acc.session, z, month, acc.config)

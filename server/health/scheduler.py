@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.errors import safe_traceback
 from server.health.exposure_records import compute_shift
 from server.health.shift_runs import due_shifts, record_failure
 from server.health.surveillance import schedule_follow_ups
@@ -67,5 +68,5 @@ async def run_scheduler(sessions: sessionmaker[Session], config: HealthConfig, c
             if report.shifts or report.failed:
                 log.info("health: computed %d shift(s), %d record(s); %d failed", report.shifts, report.records,
                          report.failed)
-        except Exception:  # one failing run never stops the next
-            log.exception("health: scheduled computation failed")
+        except Exception as exc:  # one failing run never stops the next
+            log.error("health: scheduled computation failed: %s", safe_traceback(exc))

@@ -30,14 +30,17 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from exposure import InvalidInput, strict_json
 from exposure.wire import AGENT_LEAVES, SERVER_HELLO_TOPIC, Ack, parse_topic, topic, topic_filter
 from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
 from server.alerts.service import Alerting
 from server.counters import Counters
+from server.errors import safe_traceback
 from server.events import Events
 from server.ingest.service import IngestRefused, accept_batch
 from server.ingest.status import StatusReport, store_status
 from server.series.models import Agent
+from server.series.sensors import SensorNotOwned
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -153,9 +156,9 @@ class MqttIngest:
                 await asyncio.to_thread(self._status, site, agent, payload)
         except aiomqtt.MqttError:
             raise
-        except Exception:  # a bug or a database fault: counted, logged, the consumer goes on
+        except Exception as exc:  # a bug or a database fault: counted, logged (no message), the consumer goes on
             self.counters.add("mqtt_handler_errors")
-            log.exception("mqtt ingest: message on %s failed", message.topic.value)
+            log.error("mqtt ingest: message on %s failed: %s", message.topic.value, safe_traceback(exc))
 
     def _agent_id(self, session: Session, site: str, agent: str) -> int | None:
         key = (site, agent)
@@ -195,8 +198,9 @@ class MqttIngest:
     def _alarms(self, site: str, agent: str, payload: bytes) -> list[str]:
         """Edge alarm events (`{"events": [...]}`, as POST /api/v1/edge-alarms takes them)."""
         try:
+            strict_json.loads(payload)  # as the HTTP route's guard: depth, NaN, 64-bit integers, surrogates
             body = EdgeAlarmsIn.model_validate_json(payload)
-        except ValidationError:
+        except (InvalidInput, ValidationError):
             self.counters.add("mqtt_rejected_alarm")
             return []
         with self.sessions() as session:
@@ -204,16 +208,21 @@ class MqttIngest:
             if agent_id is None:
                 self.counters.add("ingest_rejected_unknown_agent")
                 return []
-            return record_edge_alarms(
-                session,
-                agent_id=agent_id,
-                site=site,
-                agent=agent,
-                events=body.events,
-                alerting=self.alerting,
-                now_ms=self.clock(),
-                late_after_ms=self.settings.late_after_s * 1000,
-            )
+            try:
+                return record_edge_alarms(
+                    session,
+                    agent_id=agent_id,
+                    site=site,
+                    agent=agent,
+                    events=body.events,
+                    alerting=self.alerting,
+                    now_ms=self.clock(),
+                    late_after_ms=self.settings.late_after_s * 1000,
+                )
+            except SensorNotOwned:
+                session.rollback()
+                self.counters.add("edge_alarms_rejected_not_owner")
+                return []
 
     def _status(self, site: str, agent: str, payload: bytes) -> None:
         try:

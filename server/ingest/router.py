@@ -17,6 +17,7 @@ from server.ingest.ledger import edge_gaps, gaps
 from server.ingest.service import IngestRefused, accept_batch
 from server.ingest.status import StatusReport, store_status
 from server.series.models import Agent, AgentStatus
+from server.series.sensors import SensorNotOwned
 from server.services import ServicesDep, SessionDep
 
 router = APIRouter()
@@ -41,9 +42,14 @@ async def ingest(request: Request, agent: AgentDep, session: SessionDep, service
 @router.post("/edge-alarms", tags=["edge alarms"], summary="Alarm events raised at the edge; answers the ids stored")
 def post_edge_alarms(body: EdgeAlarmsIn, services: ServicesDep, agent: AgentDep,
                      session: SessionDep) -> dict[str, list[str]]:
-    acked = record_edge_alarms(session, agent_id=agent.agent_id, site=agent.site, agent=agent.name,
-                               events=body.events, alerting=services.alerting, now_ms=services.now_ms(),
-                               late_after_ms=services.settings.late_after_s * 1000)
+    try:
+        acked = record_edge_alarms(session, agent_id=agent.agent_id, site=agent.site, agent=agent.name,
+                                   events=body.events, alerting=services.alerting, now_ms=services.now_ms(),
+                                   late_after_ms=services.settings.late_after_s * 1000)
+    except SensorNotOwned as exc:
+        session.rollback()
+        services.counters.add("edge_alarms_rejected_not_owner")
+        raise HTTPException(403, str(exc)) from None
     # `acked_alarms` as on MQTT (exposure.wire); `acked` for agents older than that key
     return {ACKED_ALARMS: acked, LEGACY_ACKED_ALARMS: acked}
 

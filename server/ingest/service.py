@@ -27,6 +27,7 @@ from server.ingest.ledger import record_batch
 from server.ingest.rollups import add_to_rollups
 from server.series.models import Agent, EdgeGapRow, IngestedBatch, Latest, ReadingRow, Sensor
 from server.series.rows import flags_to_text
+from server.series.sensors import SensorNotOwned, refuse_foreign_sensors
 
 #: readings older than this on arrival may change exposure records already computed
 BACKFILL_MS = 60_000
@@ -110,6 +111,9 @@ def accept_batch(
     except SeqConflict as exc:
         counters.add("ingest_rejected_seq_conflict")
         raise IngestRefused(409, "ingest_rejected_seq_conflict", str(exc)) from None
+    except SensorNotOwned as exc:  # nothing of the batch is stored (ingest_batch rolled it back)
+        counters.add("ingest_rejected_not_owner")
+        raise IngestRefused(403, "ingest_rejected_not_owner", str(exc)) from None
     if result.duplicate:
         counters.add("ingest_duplicate_batches")
     else:
@@ -210,6 +214,7 @@ def _publish_backfill(
 def _sensor_ids(session: Session, agent: Agent, names: set[str], now_ms: int) -> dict[str, int]:
     if not names:
         return {}
+    refuse_foreign_sensors(session, site=agent.site, agent_id=agent.id, names=names)
     rows = session.execute(
         select(Sensor.name, Sensor.id).where(Sensor.site == agent.site, Sensor.name.in_(names))
     ).all()

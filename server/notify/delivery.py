@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.alerts.models import Alert
+from server.errors import safe_traceback
 from server.events import AlertEvent
 from server.notify.channels import Channel, DeliveryError, Message
 from server.notify.models import DeliveryAttempt, NotificationJob
@@ -252,7 +253,7 @@ def _send(job: NotificationJob, config: NotifyConfig, channel_for: ChannelFor) -
     except DeliveryError as exc:
         return str(exc)
     except Exception as exc:  # a broken channel fails its job alone
-        log.exception("channel failed for %s", job.key)
+        log.error("channel failed for %s: %s", job.key, safe_traceback(exc))
         return f"{type(exc).__name__}: {exc}"
     return None
 

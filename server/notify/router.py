@@ -13,6 +13,7 @@ from server.accounts.auth import Principal, StaffDep, require_user
 from server.accounts.documents import save_document
 from server.notify.models import NotificationJob
 from server.notify.policies import NotifyConfigError, parse_notify_config
+from server.notify.redaction import mask, mask_text
 from server.notify.trial import UnknownGroup, send_test_messages
 from server.services import ServicesDep, SessionDep
 
@@ -36,18 +37,14 @@ class DeliveryOut(BaseModel):
 
 
 def delivery_out(j: NotificationJob) -> DeliveryOut:
-    return DeliveryOut(key=j.key, kind=j.kind, recipient=j.recipient, group=j.group_name, stage=j.stage,
+    return DeliveryOut(key=j.key, kind=j.kind, recipient=mask_text(j.recipient), group=j.group_name, stage=j.stage,
                        repeat=j.repeat, state=j.state, due_ms=j.due_ms, attempts=j.attempts, sent_ms=j.sent_ms,
-                       last_error=j.last_error)
+                       last_error=mask_text(j.last_error))
 
 
-@router.get("/notify/config", summary="The notification settings (secrets hidden)")
+@router.get("/notify/config", summary="The notification settings (secrets hidden: URL passwords, tokens, keys)")
 def get_notify_config(services: ServicesDep, _: ManagerDep) -> dict[str, object]:
-    data = services.notifier.config.model_dump()
-    for g in data["groups"]:
-        for m in g["members"]:
-            if m.get("secret"):
-                m["secret"] = "***"
+    data: dict[str, object] = mask(services.notifier.config.model_dump())
     return data
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.documents import stored_document
+from server.errors import safe_traceback
 from server.events import AlertEvent, IncidentOpened
 from server.notify.channels import AppriseChannel, Channel, WebhookChannel
 from server.notify.delivery import RunStats, run_due, schedule_alert
@@ -74,8 +75,8 @@ class Notifier:
         while True:
             try:
                 await asyncio.to_thread(self._step, sessions)
-            except Exception:
-                log.exception("notification step failed")
+            except Exception as exc:
+                log.error("notification step failed: %s", safe_traceback(exc))
             await asyncio.sleep(interval_s)
 
     def _step(self, sessions: sessionmaker[Session]) -> None:

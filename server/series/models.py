@@ -108,9 +108,9 @@ class Agent(Base):
 
 
 class AgentToken(Base):
-    """The bearer tokens of an agent (migration 0013): several may be active at once, so issuing a new one never
-    cuts off a running agent; a token stops working when `revoked_ms` is set. `agents.token_hash` keeps the
-    agent's first token for older code; authentication reads this table."""
+    """The bearer tokens of an agent (migrations 0013, 0014): several may be active at once, so issuing a new one
+    never cuts off a running agent; a token stops working when `revoked_ms` is set or `expires_ms` has passed.
+    `agents.token_hash` keeps the agent's first token for older code; authentication reads this table only."""
 
     __tablename__ = "agent_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -119,6 +119,8 @@ class AgentToken(Base):
     created_ms: Mapped[int] = mapped_column(BigInteger)
     revoked_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     label: Mapped[str] = mapped_column(String(128), default="")
+    #: None: never expires (migration 0014)
+    expires_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class EnrolmentCode(Base):

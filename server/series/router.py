@@ -6,15 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
-from server.accounts.auth import StaffDep
-from server.series.models import Agent, DeliveryGap, EdgeGapRow, ReadingRow, Rollup1m, Sensor, energy_to_level
+from server.accounts.audit import audit
+from server.accounts.auth import AdminDep, StaffDep
+from server.series.models import Agent, DeliveryGap, EdgeGapRow, ReadingRow, Rollup1m, energy_to_level
 from server.series.rows import flags_of, select_readings
+from server.series.sensors import find_sensor
 from server.services import ServicesDep, SessionDep
 
 router = APIRouter(tags=["monitoring"])
+SiteQuery = Annotated[str | None, Query(max_length=64, description="the sensor's site, when two sites share names")]
 
 
 class ReadingOut(BaseModel):
@@ -69,12 +72,10 @@ def list_readings(
     since: Annotated[int | None, Query(description="ms since the epoch, inclusive")] = None,
     until: Annotated[int | None, Query(description="ms since the epoch, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    site: SiteQuery = None,
 ) -> ReadingsOut:
-    found = session.execute(select(Sensor.id, Sensor.agent_id).where(Sensor.name == sensor)).all()
-    if not found:
-        raise HTTPException(404, f"no sensor {sensor!r}")
-    sensor_ids = [row.id for row in found]
-    q = select_readings().where(ReadingRow.sensor_id.in_(sensor_ids))
+    found = find_sensor(session, sensor, site)
+    q = select_readings().where(ReadingRow.sensor_id == found.id)
     if quantity:
         q = q.where(ReadingRow.quantity == quantity)
     if since is not None:
@@ -96,7 +97,7 @@ def list_readings(
     ]
     return ReadingsOut(
         sensor=sensor, readings=readings,
-        coverage=_coverage(session, sensor, {r.agent_id for r in found}, since, until)
+        coverage=_coverage(session, sensor, {found.agent_id}, since, until)
     )
 
 
@@ -156,9 +157,11 @@ def trend(
     quantity: Annotated[str, Query(max_length=32)],
     since: Annotated[int, Query(description="ms since the epoch, inclusive")],
     until: Annotated[int, Query(description="ms since the epoch, exclusive")],
+    site: SiteQuery = None,
 ) -> TrendOut:
     if until <= since or until - since > 31 * 24 * 3_600_000:
         raise HTTPException(422, "until must be after since, at most 31 days later")
+    found = find_sensor(session, sensor, site)
     influx = services.influx
     if influx is not None:
         try:
@@ -168,9 +171,8 @@ def trend(
         return TrendOut(sensor=sensor, quantity=quantity, source="influxdb", points=[TrendPoint(**p) for p in points])
     rows = session.execute(
         select(Rollup1m)
-        .join(Sensor, Sensor.id == Rollup1m.sensor_id)
         .where(
-            Sensor.name == sensor,
+            Rollup1m.sensor_id == found.id,
             Rollup1m.quantity == quantity,
             Rollup1m.minute_ms >= since - since % 60_000,
             Rollup1m.minute_ms < until,
@@ -188,3 +190,30 @@ def trend(
         for r in rows
     ]
     return TrendOut(sensor=sensor, quantity=quantity, source="sql", points=points)
+
+
+class SensorAgentIn(BaseModel):
+    agent: str = Field(min_length=1, max_length=64, description="the agent of the sensor's site that reports it now")
+
+
+class SensorAgentOut(BaseModel):
+    site: str
+    sensor: str
+    agent: str
+    previous_agent: str
+
+
+@router.put("/sensors/{sensor}/agent", summary="Move a sensor to another agent of its site (admin, audited)")
+def reassign_sensor(services: ServicesDep, session: SessionDep, user: AdminDep, sensor: str,
+                    body: SensorAgentIn, site: SiteQuery = None) -> SensorAgentOut:
+    found = find_sensor(session, sensor, site)
+    new = session.execute(select(Agent).where(Agent.site == found.site, Agent.name == body.agent)).scalar_one_or_none()
+    if new is None:
+        raise HTTPException(404, f"no agent {body.agent!r} on site {found.site!r}")
+    previous = session.get(Agent, found.agent_id)
+    previous_name = previous.name if previous is not None else ""
+    found.agent_id = new.id
+    audit(session, ts_ms=services.now_ms(), actor=f"user:{user.name}", action="sensor_reassign",
+          target=f"sensor:{found.site}/{found.name}", detail=f"agent {previous_name} -> {new.name}")
+    session.commit()
+    return SensorAgentOut(site=found.site, sensor=found.name, agent=new.name, previous_agent=previous_name)

@@ -7,11 +7,14 @@ import signal
 import subprocess
 from pathlib import Path
 
+from tests.kit import log_leaks
+
 
 class Proc:
     def __init__(self, name: str, argv: list[str], *, log: Path, env: dict[str, str] | None = None,
                  cwd: Path | None = None) -> None:
         self.name, self.argv, self.log, self.env, self.cwd = name, argv, log, env, cwd
+        log_leaks.child_log(log)  # searched for personal data at the end of the run
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 

@@ -93,7 +93,8 @@ class ServerProcess(Proc):
         self.url = f"http://127.0.0.1:{self.port}"
         self.mqtt_url = mqtt_url
         settings.setdefault("retry_max_s", "2")
-        env = hazmon_env(data_dir=str(data_dir), port=str(self.port), log_level="warning", mqtt_url=mqtt_url,
+        settings.setdefault("log_level", "warning")
+        env = hazmon_env(data_dir=str(data_dir), port=str(self.port), mqtt_url=mqtt_url,
                          influx_url=influx_url, **settings)
         self.database_url = env.get("HAZMON_DATABASE_URL") or f"sqlite:///{data_dir / 'hazmon.db'}"
         super().__init__(name, [*HAZMON, "server", "run"], env=env, cwd=REPO,

@@ -79,13 +79,13 @@ def health_config(app: FastAPI) -> Any:
 
 @functools.cache
 def password_hash(password: str) -> str:
-    """The real scrypt hash of `password`, computed once per session (the hash is slow on purpose)."""
+    """The real (argon2id) hash of `password`, computed once per session (the hash is slow on purpose)."""
     return hash_password(password)
 
 
 def add_user(session: Session, **kwargs: Any) -> Any:
     """server.accounts.service.add_user with the session's precomputed hash of the password. Logging in still runs the
-    real verify_password against a real scrypt hash; only the salt is shared between users of one password."""
+    real verify_password against a real argon2id hash; only the salt is shared between users of one password."""
     with mock.patch.object(server.accounts.service, "hash_password", password_hash):
         return server.accounts.service.add_user(session, **kwargs)
 

@@ -105,13 +105,14 @@ def test_unknown_token_is_unauthorized(client, agent_headers):
     assert r.status_code == 401
 
 
-def test_replaced_agent_token_stops_working(app, client):
-    """A new token for an agent replaces the old one."""
+def test_a_new_agent_token_leaves_the_old_one_valid_until_revoked(app, client):
+    """A new token for an agent does not cut off the running agent: the old token works until it is revoked
+    (issue 13; `agent-token revoke`, tests/server/test_accounts_admin.py)."""
     old = agent_token(app)
     new = agent_token(app)
     assert client.post("/api/v1/ingest", content=batch(1, [reading(ts=now_ms())]),
-                       headers=bearer(old)).status_code == 401
-    assert client.post("/api/v1/ingest", content=batch(1, [reading(ts=now_ms())]),
+                       headers=bearer(old)).status_code == 200
+    assert client.post("/api/v1/ingest", content=batch(2, [reading(ts=now_ms())]),
                        headers=bearer(new)).status_code == 200
 
 

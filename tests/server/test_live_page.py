@@ -13,6 +13,7 @@ import pytest
 
 from tests.kit.browser import chromium
 from tests.kit.server import ServerProcess
+from tests.kit.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -131,7 +132,8 @@ def test_a_new_critical_alert_sounds_and_shows_a_desktop_notification(server, br
     r = httpx.post(f"{server.url}/api/v1/ingest", content=json.dumps(body),
                    headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert r.status_code == 200, r.text
-    page.wait_for_function("window.__notes.length > 0", timeout=10_000)
+    # polled through page.evaluate: wait_for_function evaluates a string, which the page's CSP (no eval) forbids
+    wait_for(lambda: page.evaluate("window.__notes.length") > 0, timeout=10, what="the desktop notification")
     notes = page.evaluate("window.__notes")
     assert len(notes) == 1 and "tank-9-gas" in notes[0]
     assert page.evaluate("window.hazmonAnnounced") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -85,7 +86,10 @@ def test_signed_link_marks_a_person_safe_and_the_count_follows(tmp_path, databas
         page = server.client.get(f"/muster/{incident_id}/w-002", params={"sig": sig})
         assert page.status_code == 200 and "I am safe" in page.text
         assert server.get(f"/api/v1/incidents/{incident_id}")["muster_count"]["safe"] == 0
-        done = server.client.post(f"/muster/{incident_id}/w-002", params={"sig": sig})
+        forged = server.client.post(f"/muster/{incident_id}/w-002", params={"sig": sig}, data={"csrf": "x"})
+        assert forged.status_code == 403  # no CSRF token of the page: refused
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)[1]  # type: ignore[index]
+        done = server.client.post(f"/muster/{incident_id}/w-002", params={"sig": sig}, data={"csrf": csrf})
         assert "recorded as safe" in done.text
         count = server.get(f"/api/v1/incidents/{incident_id}")["muster_count"]
         assert count == {"expected": 2, "safe": 1, "missing": 1}

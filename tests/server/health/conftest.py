@@ -19,6 +19,7 @@ from server.series.models import Agent, ReadingRow, Sensor
 from server.settings import HealthConfig
 from tests.kit import server_internals
 from tests.kit.clock import Clock
+from tests.kit.log_leaks import sensitive
 from tests.kit.server import add_users, build_app, create_api_token, session
 
 UTC = dt.UTC
@@ -92,6 +93,7 @@ class Env:
         self.readings(sensor_id, quantity, unit, pts, flags=flags)
 
     def worker(self, employee_no: str, *, user: str | None = None, name: str = "Test Worker") -> int:
+        sensitive(name, employee_no)  # no log line may hold them (tests/kit/log_leaks.py)
         body = {"employee_no": employee_no, "name": name, "department": "press shop", "job": "operator",
                 "hire_date": "2020-01-06"}
         if user:
