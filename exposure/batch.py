@@ -94,7 +94,8 @@ BATCH_MAX_DEPTH = 8
 def decode_batch(data: bytes | str | Mapping[str, Any], *, now_ms: int, max_future_ms: int = MAX_FUTURE_MS) -> Batch:
     """Parse and validate a batch. Raises InvalidInput naming the first bad field; nothing partial."""
     if isinstance(data, bytes | str):
-        raw = strict_json.loads(data, max_depth=BATCH_MAX_DEPTH)
+        # non-finite numbers reach the field checks, which name the field (readings[0].value ...)
+        raw = strict_json.loads(data, max_depth=BATCH_MAX_DEPTH, non_finite=True)
     else:
         raw = data
         strict_json.check(raw, max_depth=BATCH_MAX_DEPTH)

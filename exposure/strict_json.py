@@ -42,10 +42,13 @@ def _float(text: str) -> float:
     return value
 
 
-def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse `data` as JSON under the rules above, or raise InvalidInput."""
+def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, non_finite: bool = False) -> Any:
+    """Parse `data` as JSON under the rules above, or raise InvalidInput. With `non_finite`, NaN, +-Infinity and
+    numbers too large for a float are parsed as floats for the caller's validator to refuse with the field's
+    path (a batch: `readings[3].value: must be finite`); every other rule holds."""
     try:
-        value = json.loads(data, parse_constant=_constant, parse_int=_int, parse_float=_float)
+        value = json.loads(data, parse_constant=float if non_finite else _constant, parse_int=_int,
+                           parse_float=float if non_finite else _float)
     except InvalidInput:
         raise
     except RecursionError:
