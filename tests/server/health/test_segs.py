@@ -87,6 +87,10 @@ def test_a_seg_of_area_derived_results_is_shown_apart_and_marked(env: Env) -> No
     personal = out["other"][0]
     assert personal["basis"] == "personal_sample" and personal["assessment"] is None
     assert "at least 3" in personal["reason"]
+    text = _text(env.ok("GET", f"/segs/{seg['id']}/report.pdf", params={"hazard": "co", "basis": "area_derived"})
+                 .content)
+    assert "Area-derived results (screening): n = 3" in text and f"Verdict: {a['verdict']}" in text
+    assert "Screening data: fixed-point monitors" in text and "area_presence" in text
 
 
 def test_seg_reports_show_both_profiles_with_each_results_basis(env: Env) -> None:
