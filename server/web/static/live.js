@@ -1,63 +1,4 @@
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>hazmon: live</title>
-<style>
-  :root { font-family: system-ui, sans-serif; color: #1b1f24; background: #f6f7f9; }
-  body { margin: 0; }
-  header { background: #1b1f24; color: #fff; padding: .6rem 1rem; display: flex; justify-content: space-between; align-items: center; }
-  header h1 { font-size: 1.1rem; margin: 0; } header a { color: #cfe3ff; }
-  main { padding: 1rem; max-width: 1100px; margin: auto; }
-  h2 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
-  table { border-collapse: collapse; width: 100%; background: #fff; }
-  th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e3e6ea; font-variant-numeric: tabular-nums; }
-  th { font-weight: 600; background: #eef0f3; }
-  .state { font-weight: 600; padding: .1rem .45rem; border-radius: .3rem; }
-  .ok { background: #dff3e4; color: #13632f; }
-  .alert { background: #fde2e1; color: #9b1c1c; }
-  .stale { background: #eceff3; color: #555; }
-  .sev-critical, .sev-emergency { color: #9b1c1c; font-weight: 600; }
-  .sev-warning { color: #8a5300; font-weight: 600; }
-  .muted { color: #666; font-size: .85rem; }
-  form { background: #fff; padding: 1rem; max-width: 320px; margin: 3rem auto; border: 1px solid #e3e6ea; }
-  label { display: block; margin: .5rem 0 .2rem; }
-  input { width: 100%; padding: .4rem; box-sizing: border-box; }
-  button { margin-top: .8rem; padding: .4rem .9rem; }
-  #error { color: #9b1c1c; }
-  .banner { padding: .5rem .8rem; margin: .6rem 0; border-radius: .3rem; font-weight: 600; }
-  .banner.lost { background: #fde2e1; color: #9b1c1c; }
-  .banner.warn { background: #fff3d6; color: #6b4100; }
-  .stale-data { opacity: .55; }
-  .overdue { background: #fde2e1; color: #9b1c1c; font-weight: 600; padding: .1rem .45rem; border-radius: .3rem; }
-</style>
-</head>
-<body>
-<header><h1>hazmon</h1><nav><a href="/">live</a> · <a href="/alerts">alerts</a> · <a href="/incident">incidents</a></nav><span id="who" class="muted"></span></header>
-<main>
-  <form id="login" hidden>
-    <strong>Sign in</strong>
-    <label for="username">User name</label><input id="username" autocomplete="username" required>
-    <label for="password">Password</label><input id="password" type="password" autocomplete="current-password" required>
-    <button type="submit">Sign in</button>
-    <p id="error" role="alert"></p>
-  </form>
-  <section id="live" hidden>
-    <p id="connection" class="banner lost" role="alert" hidden></p>
-    <div id="warnings" role="status"></div>
-    <p id="desktop" class="muted" hidden><button type="button" id="enable-desktop">Enable sound and desktop alerts</button>
-      for new critical alerts while this page is open.</p>
-    <h2>Open alerts <span id="alert-count" class="muted"></span></h2>
-    <table id="alerts"><thead><tr><th>Opened</th><th>Severity</th><th>Sensor</th><th>Alert</th><th>Value</th><th>Threshold</th></tr></thead><tbody></tbody></table>
-    <h2>Sensors</h2>
-    <table id="sensors"><thead><tr><th>Sensor</th><th>State</th><th>Latest values</th><th>Updated</th><th>Calibration due</th></tr></thead><tbody></tbody></table>
-    <h2>Agents</h2>
-    <table id="agents"><thead><tr><th>Agent</th><th>State</th><th>Last seen</th><th>Outbox</th><th>Oldest unsent</th><th>Missing batches</th></tr></thead><tbody></tbody></table>
-    <p class="muted"><span id="cadence">Updates every 2 s.</span> <span id="updated"></span></p>
-  </section>
-</main>
-<script>
+// The live table (/live): sensors, open alerts and agents, polled every 2 s.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
@@ -173,6 +114,3 @@ async function start() {
   } catch (e) { /* showLogin already called on 401 */ }
 }
 start();
-</script>
-</body>
-</html>
