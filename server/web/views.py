@@ -339,11 +339,12 @@ def alert_page(session: Session, rules: RuleSet, alert_id: int) -> AlertPage | N
     rule = _rule_of(rules).get(a.rule_id)
     levels = tuple(Level(lv.severity, lv.threshold, lv.label, rule.direction)
                    for lv in rule.levels) if rule is not None and rule.unit == a.unit else ()
-    timeline = [Event(a.opened_ts, "hazmon", "opened", f"{a.message}: {a.trigger_value:g} {a.unit}")]
-    for e in session.execute(select(AuditEntry).where(AuditEntry.target == f"alert:{alert_id}")
-                             .order_by(AuditEntry.ts_ms, AuditEntry.id)).scalars():
-        timeline.append(Event(e.ts_ms, e.actor, e.action, e.detail))
-    if a.resolved_ts is not None and not any(ev.what.endswith("resolve") for ev in timeline):
+    timeline = [Event(e.ts_ms, e.actor, e.action.removeprefix("alert_").replace("_", " "), e.detail)
+                for e in session.execute(select(AuditEntry).where(AuditEntry.target == f"alert:{alert_id}")
+                                         .order_by(AuditEntry.ts_ms, AuditEntry.id)).scalars()]
+    if not any(ev.what == "opened" for ev in timeline):  # an alert from before the audit trail recorded openings
+        timeline.insert(0, Event(a.opened_ts, "hazmon", "opened", f"{a.message}: {a.trigger_value:g} {a.unit}"))
+    if a.resolved_ts is not None and not any(ev.what == "resolved" for ev in timeline):
         timeline.append(Event(a.resolved_ts, a.resolved_by or "hazmon", "resolved", a.resolve_reason or ""))
     deliveries = tuple(Delivery(j.kind, j.recipient, j.group_name, j.state, j.attempts, j.sent_ms, j.last_error)
                        for j in session.execute(select(NotificationJob).where(NotificationJob.alert_id == alert_id)

@@ -8,20 +8,34 @@
 
   function width(fig) { return Math.max(240, fig.querySelector(".plot").clientWidth || fig.clientWidth || 300); }
 
-  function draw(fig, xs, ys, levels, unit) {
+  // the alert levels: dashed lines across the whole plot, whatever range the data covers
+  function levelLines(levels) {
+    return (u) => {
+      const ctx = u.ctx, {left, top, width, height} = u.bbox;
+      ctx.save();
+      ctx.lineWidth = 1.5 * devicePixelRatio;
+      ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+      for (const lv of levels) {
+        const y = u.valToPos(lv.threshold, "y", true);
+        if (y < top || y > top + height) continue;
+        ctx.strokeStyle = SEV_COLOURS[lv.severity] || "#555";
+        ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + width, y); ctx.stroke();
+      }
+      ctx.restore();
+    };
+  }
+
+  function draw(fig, xs, ys, levels, unit, range) {
     const old = charts.get(fig);
     if (old) old.destroy();
+    const top = Math.max(0, ...levels.map((lv) => lv.threshold));
     const series = [{}, {label: fig.dataset.quantity || "value", stroke: "#1f5fbf", width: 1.5, spanGaps: false,
                          value: (u, v) => v == null ? "-" : v.toFixed(2) + " " + unit}];
-    const data = [xs, ys];
-    for (const lv of levels) {
-      series.push({label: lv.severity + " " + lv.threshold, stroke: SEV_COLOURS[lv.severity] || "#555",
-                   dash: [6, 4], width: 1, points: {show: false}});
-      data.push(xs.map(() => lv.threshold));
-    }
     const opts = {width: width(fig), height: 220, series: series, legend: {show: true},
-                  scales: {x: {time: true}}, axes: [{}, {size: 50}]};
-    const plot = new uPlot(opts, data, fig.querySelector(".plot"));
+                  scales: {x: range ? {time: true, range: () => range} : {time: true},
+                           y: {range: (u, lo, hi) => [Math.min(0, lo ?? 0), Math.max(hi ?? 1, top * 1.1) || 1]}},
+                  axes: [{}, {size: 50}], hooks: {draw: [levelLines(levels)]}};
+    const plot = new uPlot(opts, [xs, ys], fig.querySelector(".plot"));
     charts.set(fig, plot);
     fig.dataset.drawn = String(xs.length);
   }
@@ -49,7 +63,7 @@
     try {
       const t = await trend(fig, since, until);
       const [xs, ys] = withGaps(t.points, t.bucket_ms);
-      draw(fig, xs, ys, JSON.parse(fig.dataset.levels || "[]"), fig.dataset.unit || "");
+      draw(fig, xs, ys, JSON.parse(fig.dataset.levels || "[]"), fig.dataset.unit || "", [since / 1000, until / 1000]);
       note.textContent = t.points.length ? `${t.points.length} points, ${t.bucket_ms / 60000}-min means (${t.source})`
         : "No readings in this range.";
     } catch (e) { note.textContent = "Could not load the trend: " + e.message; }
@@ -91,7 +105,7 @@
         [xs, ys] = withGaps(t.points, t.bucket_ms);
         note.textContent = `${t.points.length} points, ${t.bucket_ms / 60000}-min means`;
       }
-      draw(fig, xs, ys, levels, a.unit);
+      draw(fig, xs, ys, levels, a.unit, [since / 1000, until / 1000]);
     } catch (e) { note.textContent = "Could not load the chart: " + e.message; }
   }
   document.addEventListener("hazmon:signed-in", () => {
