@@ -166,7 +166,7 @@ def test_the_dashboard_says_when_its_connection_is_lost(server, browser):
 
 def test_pages_are_shells_and_their_parts_need_a_sign_in(server):
     """Each page is served without data; its partials and the trend answer 401 without a session."""
-    for path in ("/", "/live", "/zones/tank-farm", "/alerts", "/alerts/1"):
+    for path in ("/", "/live", "/zones/tank-farm", "/alerts", "/alerts/1", "/incident"):
         r = httpx.get(server.url + path, timeout=5)
         assert r.status_code == 200 and "<script>" not in r.text and " style=" not in r.text
     for path in ("/web/partials/dashboard", "/web/partials/zones/tank-farm", "/web/partials/alerts",
