@@ -31,8 +31,9 @@ def bucket_ms_for(since: int, until: int, max_points: int) -> int:
     return max(1, math.ceil(minutes / max_points)) * MINUTE_MS
 
 
-def downsample(points: Iterable[Point], *, bucket_ms: int, energetic: bool = False) -> list[Point]:
-    """Merge points (oldest first) into buckets aligned on multiples of `bucket_ms` since the epoch."""
+def downsample(points: Iterable[Point], *, bucket_ms: int, origin: int = 0, energetic: bool = False) -> list[Point]:
+    """Merge points (oldest first) into buckets of `bucket_ms` starting at `origin` (the range's first minute: so
+    a range of `max_points` buckets holds no more, whatever its alignment)."""
     out: list[Point] = []
     start: int | None = None
     total = 0.0
@@ -47,7 +48,7 @@ def downsample(points: Iterable[Point], *, bucket_ms: int, energetic: bool = Fal
     for p in points:
         if p.n <= 0:
             continue
-        b = p.minute_ms - p.minute_ms % bucket_ms
+        b = p.minute_ms - (p.minute_ms - origin) % bucket_ms
         if b != start:
             close()
             start, total, lo, hi, n = b, 0.0, p.min, p.max, 0

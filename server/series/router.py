@@ -157,7 +157,7 @@ def _thinned(out: TrendOut, since: int, until: int, max_points: int | None) -> T
     if bucket == 60_000:
         return out
     merged = downsample((Point(p.minute_ms, p.mean, p.min, p.max, p.n) for p in out.points), bucket_ms=bucket,
-                        energetic=out.quantity in LEVELS)
+                        origin=since - since % 60_000, energetic=out.quantity in LEVELS)
     return out.model_copy(update={"bucket_ms": bucket, "points": [
         TrendPoint(minute_ms=p.minute_ms, mean=p.mean, min=p.min, max=p.max, n=p.n) for p in merged]})
 
