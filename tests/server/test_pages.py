@@ -173,3 +173,15 @@ def test_pages_are_shells_and_their_parts_need_a_sign_in(server):
                  "/web/partials/alerts/1"):
         assert httpx.get(server.url + path, timeout=5).status_code == 401
     assert httpx.get(server.url + "/static/vendor/uPlot.iife.min.js", timeout=5).status_code == 200
+
+
+def test_a_role_that_may_not_acknowledge_sees_no_buttons(server):
+    """Facilities may read the alert page but not act: no acknowledge or resolve form, a line that says so."""
+    alert_id = _seed(server)
+    server.add_user("fac", "facilities", PASSWORD)
+    login = httpx.post(f"{server.url}/api/v1/auth/login", json={"username": "fac", "password": PASSWORD}, timeout=5)
+    assert login.status_code == 200, login.text
+    part = httpx.get(f"{server.url}/web/partials/alerts/{alert_id}", cookies=login.cookies, timeout=5)
+    assert part.status_code == 200
+    assert 'id="acknowledge"' not in part.text and 'id="resolve"' not in part.text
+    assert "Your role may not acknowledge or resolve alerts." in part.text
