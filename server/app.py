@@ -33,6 +33,7 @@ from server.security_headers import SecurityHeaders
 from server.series.router import router as series_router
 from server.settings import Settings
 from server.web.pages import router as pages_router
+from server.web.pages import static_files
 
 
 def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, migrate: bool | None = None) -> FastAPI:
@@ -66,7 +67,8 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
                    health_router, segs_router, calibration_router):
         api.include_router(router)
     app.include_router(api)
-    app.include_router(pages_router)  # /, /alerts, /incident
+    app.include_router(pages_router)  # /, /live, /zones/{code}, /alerts, /alerts/{id}, /incident, /web/partials
+    app.mount("/static", static_files(), name="static")  # the pages' packaged assets
     app.include_router(emergency_pages)  # the printable report and the public muster link
     app.include_router(metrics_router)  # /metrics for Prometheus (HAZMON_METRICS_TOKEN)
     return app

@@ -11,7 +11,8 @@ from sqlalchemy import or_, select
 
 from server.accounts.audit import audit
 from server.accounts.auth import AdminDep, StaffDep
-from server.series.models import Agent, DeliveryGap, EdgeGapRow, ReadingRow, Rollup1m, energy_to_level
+from server.series.downsample import Point, bucket_ms_for, downsample
+from server.series.models import LEVELS, Agent, DeliveryGap, EdgeGapRow, ReadingRow, Rollup1m, energy_to_level
 from server.series.rows import flags_of, select_readings
 from server.series.sensors import find_sensor
 from server.services import ServicesDep, SessionDep
@@ -145,7 +146,21 @@ class TrendOut(BaseModel):
     sensor: str
     quantity: str
     source: str
+    bucket_ms: int = 60_000
     points: list[TrendPoint]
+
+
+def _thinned(out: TrendOut, since: int, until: int, max_points: int | None) -> TrendOut:
+    """The trend in buckets of whole minutes, at most `max_points` of them (server/series/downsample.py)."""
+    if max_points is None:
+        return out
+    bucket = bucket_ms_for(since, until, max_points)
+    if bucket == 60_000:
+        return out
+    merged = downsample((Point(p.minute_ms, p.mean, p.min, p.max, p.n) for p in out.points), bucket_ms=bucket,
+                        origin=since - since % 60_000, energetic=out.quantity in LEVELS)
+    return out.model_copy(update={"bucket_ms": bucket, "points": [
+        TrendPoint(minute_ms=p.minute_ms, mean=p.mean, min=p.min, max=p.max, n=p.n) for p in merged]})
 
 
 @router.get("/trend", summary="One-minute mean/min/max of a sensor's quantity (InfluxDB when set, else SQL)")
@@ -158,6 +173,9 @@ def trend(
     since: Annotated[int, Query(description="ms since the epoch, inclusive")],
     until: Annotated[int, Query(description="ms since the epoch, exclusive")],
     site: SiteQuery = None,
+    max_points: Annotated[int | None, Query(ge=10, le=10_000, description=(
+        "at most this many points: minutes merged into buckets of whole minutes (`bucket_ms`), reading-weighted "
+        "means (energetic for sound levels)"))] = None,
 ) -> TrendOut:
     if until <= since or until - since > 31 * 24 * 3_600_000:
         raise HTTPException(422, "until must be after since, at most 31 days later")
@@ -168,7 +186,8 @@ def trend(
             points = influx.trend(sensor=sensor, quantity=quantity, since=since, until=until)
         except Exception as exc:  # InfluxDB down: say so, never answer with an empty series
             raise HTTPException(503, f"InfluxDB is not reachable: {exc}") from None
-        return TrendOut(sensor=sensor, quantity=quantity, source="influxdb", points=[TrendPoint(**p) for p in points])
+        return _thinned(TrendOut(sensor=sensor, quantity=quantity, source="influxdb",
+                                 points=[TrendPoint(**p) for p in points]), since, until, max_points)
     rows = session.execute(
         select(Rollup1m)
         .where(
@@ -189,7 +208,7 @@ def trend(
         )
         for r in rows
     ]
-    return TrendOut(sensor=sensor, quantity=quantity, source="sql", points=points)
+    return _thinned(TrendOut(sensor=sensor, quantity=quantity, source="sql", points=points), since, until, max_points)
 
 
 class SensorAgentIn(BaseModel):

@@ -35,7 +35,7 @@ def test_pages_have_no_inline_script_or_style_and_their_assets_are_served(client
         assert not re.search(r"<script(?![^>]*\bsrc=)", text) and "<style" not in text, path
         assert not re.search(r"\s(style|on[a-z]+)=", text), path
         assert "http://" not in text and "https://" not in text, path  # nothing from elsewhere
-        for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', text):
+        for asset in re.findall(r'(?:src|href)="(/(?:static|swagger)/[^"]+)"', text):
             r = client.get(asset)
             assert r.status_code == 200 and r.headers["content-type"].split(";")[0] in (
                 "text/javascript", "text/css"), asset

@@ -51,7 +51,7 @@ def test_logged_in_page_shows_the_sensor_and_the_open_alert(server, browser):
     _post_h2s(server, server.agent_token("plant-a", "gw-1"), [4.0, 14.5])
 
     page = browser.new_page()
-    page.goto(server.url + "/")
+    page.goto(server.url + "/live")
     page.wait_for_selector("#login:not([hidden])", timeout=5000)
     assert page.is_hidden("#live")
     assert "tank-3-gas" not in page.content()  # nothing before login
@@ -73,7 +73,7 @@ def test_wrong_password_keeps_the_page_on_the_login_form(server, browser):
     """A wrong password shows an error and no data."""
     server.add_user("chief", "safety_manager", PASSWORD)
     page = browser.new_page()
-    page.goto(server.url + "/")
+    page.goto(server.url + "/live")
     page.wait_for_selector("#login:not([hidden])", timeout=5000)
     page.fill("#username", "chief")
     page.fill("#password", "not the password")
@@ -92,7 +92,7 @@ def _signed_in(server: ServerProcess, browser, role: str = "safety_manager"):  #
       window.Notification.permission = "granted";
       window.Notification.requestPermission = async () => "granted";
     """)
-    page.goto(server.url + "/")
+    page.goto(server.url + "/live")
     page.wait_for_selector("#login:not([hidden])", timeout=5000)
     page.fill("#username", "chief")
     page.fill("#password", PASSWORD)

@@ -1,3 +1,4 @@
+// The incident page (/incident): checklist and muster of the open incidents.
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 const when = (ms) => ms ? new Date(ms).toLocaleString() : "";

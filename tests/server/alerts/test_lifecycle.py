@@ -216,7 +216,7 @@ def test_alert_and_incident_pages_are_served_and_linked(server):
     for path, marker in (("/alerts", "acknowledge"), ("/incident", "Checklist")):
         page = server.client.get(path)
         assert page.status_code == 200 and marker in page.text
-    assert 'href="/alerts"' in server.client.get("/").text
+    assert 'href="/alerts"' in server.client.get("/").text and 'href="/live"' in server.client.get("/").text
     assert server.client.get("/api/v1/alerts").status_code == 401
 
 

@@ -1,0 +1,86 @@
+// Shared by the operations pages: sign-in (the session cookie), the page's partials loaded and refreshed with
+// htmx, and the connection banner that says when updates stop instead of showing old values as current.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const hazmon = (window.hazmon = {signedIn: false, role: "", name: ""});
+
+  htmx.config.responseHandling = [
+    {code: "204", swap: false},
+    {code: "[23]..", swap: true},
+    {code: "404", swap: true, error: true},
+    {code: "[45]..", swap: false, error: true},
+  ];
+
+  hazmon.api = async function (path, opts) {
+    const r = await fetch("/api/v1" + path, Object.assign({credentials: "same-origin"}, opts || {}));
+    if (r.status === 401) { showLogin(); throw new Error("sign in first"); }
+    if (!r.ok) {
+      let detail = r.statusText;
+      try { detail = (await r.json()).detail || detail; } catch (e) { /* not JSON */ }
+      throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+    }
+    return r.json();
+  };
+  hazmon.time = (ms) => new Date(ms).toLocaleTimeString();
+
+  function showLogin() {
+    hazmon.signedIn = false;
+    $("app").hidden = true; $("login").hidden = false; $("who").textContent = "";
+  }
+
+  $("login").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await fetch("/api/v1/auth/login", {method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({username: $("username").value, password: $("password").value})});
+    if (!r.ok) { $("error").textContent = "Wrong user name or password."; return; }
+    $("error").textContent = ""; $("login").hidden = true; start();
+  });
+
+  // -- the connection: every successful refresh is a sign of life; none for LOST_AFTER_MS says so
+  const LOST_AFTER_MS = 6000;
+  let lastOk = 0;
+  let live = false;
+  function watchConnection() {
+    const lost = live && lastOk && Date.now() - lastOk > LOST_AFTER_MS;
+    $("connection").hidden = !lost;
+    document.body.classList.toggle("stale-data", !!lost);
+    if (lost) $("connection").textContent = "Connection lost at " + hazmon.time(lastOk) + ": values may be stale.";
+    const cadence = $("cadence");
+    if (cadence) cadence.textContent = lost ? "Not updating." : "Updates every 2 s.";
+  }
+  document.body.addEventListener("htmx:afterRequest", (e) => {
+    const xhr = e.detail.xhr;
+    if (xhr && xhr.status === 401) { showLogin(); return; }
+    if (xhr && xhr.status > 0 && xhr.status < 500) {
+      lastOk = Date.now();
+      const updated = $("updated");
+      if (updated) updated.textContent = "Last update " + hazmon.time(lastOk) + ".";
+      watchConnection();
+    }
+  });
+
+  function refresh(el) { htmx.trigger(el, "hazmon:refresh"); }
+
+  let started = false;
+  async function start() {
+    try {
+      const me = await hazmon.api("/auth/me");
+      Object.assign(hazmon, {signedIn: true, role: me.role, name: me.name});
+      $("who").textContent = me.name + " (" + me.role + ")";
+      $("app").hidden = false;
+    } catch (e) { return; /* showLogin already called on 401 */ }
+    document.querySelectorAll("[data-refresh]").forEach((el) => {
+      refresh(el);
+      const every = Number(el.dataset.refresh);
+      if (every > 0 && !started) {
+        live = true;
+        setInterval(() => { if (hazmon.signedIn) refresh(el); }, every);
+      }
+    });
+    if (!started && live) setInterval(watchConnection, 1000);
+    started = true;
+    document.dispatchEvent(new CustomEvent("hazmon:signed-in"));
+  }
+  start();
+})();
