@@ -18,6 +18,7 @@ from server.health.exports_pdf import worker_pdf, zone_pdf
 from server.health.health_file import build_file, event_out, exam_out, record_out, records_of, worker_out
 from server.health.linkage import events_for_worker
 from server.health.models import EventLink, Exam, ExamAttachment, ExposureRecord, FileDeletion, ShiftRun
+from server.health.reach import worker_for
 from server.health.record_series import downsample, record_series
 from server.health.scheduler import compute_due_records
 from server.health.schemas import (
@@ -49,15 +50,6 @@ PDF_SHIFT_CHARTS = 12  # the newest shifts drawn one by one in a worker's PDF
 #: a report month, YYYY-MM, in the years a plant can have records (1970-2999)
 MONTH = r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$"
 
-
-def _worker(acc: HealthAccess, worker_id: int, action: str) -> Worker:
-    """The worker, after the role check (a `worker` may reach only their own file; others get 403, not 404)."""
-    w = acc.session.get(Worker, worker_id)
-    acc.require(action, f"worker:{worker_id}", owner_user_id=w.user_id if w else None)  # type: ignore[arg-type]
-    if w is None:
-        acc.refuse_missing(action, f"worker:{worker_id}")  # type: ignore[arg-type]
-        raise HTTPException(404, f"no worker {worker_id}")
-    return w
 
 
 def _apply(row: Worker | Exam, changes: dict[str, object]) -> None:
@@ -121,7 +113,7 @@ def create_worker(acc: AccessDep, body: WorkerCreate) -> WorkerOut:
 
 @router.get("/workers/{worker_id}", summary="One worker (identity and job)")
 def get_worker(acc: AccessDep, worker_id: int) -> WorkerOut:
-    w = _worker(acc, worker_id, "worker.read")
+    w = worker_for(acc, worker_id, "worker.read")
     acc.record("worker.read", f"worker:{w.id}")
     acc.session.commit()
     return worker_out(acc.session, w)
@@ -129,7 +121,7 @@ def get_worker(acc: AccessDep, worker_id: int) -> WorkerOut:
 
 @router.patch("/workers/{worker_id}", summary="Update a worker (status, leave date, user link ...)")
 def update_worker(acc: AccessDep, worker_id: int, body: WorkerUpdate) -> WorkerOut:
-    w = _worker(acc, worker_id, "worker.write")
+    w = worker_for(acc, worker_id, "worker.write")
     changes = body.model_dump(exclude_unset=True)
     if "shift_pattern" in changes:
         w.shift_pattern_id = _pattern_id(acc, changes.pop("shift_pattern"))
@@ -149,7 +141,7 @@ def _file(acc: HealthAccess, w: Worker) -> FileOut:
 
 @router.get("/workers/{worker_id}/file", summary="The worker's health file (exams only for roles that may see them)")
 def get_file(acc: AccessDep, worker_id: int) -> FileOut:
-    w = _worker(acc, worker_id, "exposure.read")
+    w = worker_for(acc, worker_id, "exposure.read")
     f = _file(acc, w)
     exams = "no" if f.exams is None else len(f.exams)
     acc.record("file.read", f"worker:{w.id}", f"records={len(f.exposure_records)} exams={exams}")
@@ -159,7 +151,7 @@ def get_file(acc: AccessDep, worker_id: int) -> FileOut:
 
 @router.get("/workers/{worker_id}/events", summary="Alerts and incidents linked to the worker, with their evidence")
 def get_events(acc: AccessDep, worker_id: int) -> list[EventOut]:
-    w = _worker(acc, worker_id, "events.read")
+    w = worker_for(acc, worker_id, "events.read")
     events = [event_out(e) for e in events_for_worker(acc.session, w.id, incidents=acc.services.incidents,
                                                       margin_ms=acc.config.evidence_margin_s * 1000)]
     alerts = ",".join(str(e.alert_id) for e in events if e.kind == "alert")
@@ -175,7 +167,7 @@ def get_records(
     since: Annotated[int | None, Query(description="shift start, ms, inclusive")] = None,
     until: Annotated[int | None, Query(description="shift start, ms, exclusive")] = None,
 ) -> list[ExposureRecordOut]:
-    w = _worker(acc, worker_id, "exposure.read")
+    w = worker_for(acc, worker_id, "exposure.read")
     rows = records_of(acc.session, w.id, include_superseded=include_superseded, since_ms=since, until_ms=until)
     acc.record("exposure.read", f"worker:{w.id}", "records=" + ",".join(str(r.id) for r in rows))
     acc.session.commit()
@@ -207,7 +199,7 @@ def computation_failures(acc: AccessDep) -> list[ShiftFailureOut]:
 
 @router.get("/workers/{worker_id}/exams", summary="Health-surveillance exams (medical)")
 def list_exams(acc: AccessDep, worker_id: int) -> list[ExamOut]:
-    w = _worker(acc, worker_id, "exams.read")
+    w = worker_for(acc, worker_id, "exams.read")
     exams = list(acc.session.execute(select(Exam).where(Exam.worker_id == w.id).order_by(Exam.id)).scalars())
     acc.record("exams.read", f"worker:{w.id}", "exams=" + ",".join(str(e.id) for e in exams))
     acc.session.commit()
@@ -216,7 +208,7 @@ def list_exams(acc: AccessDep, worker_id: int) -> list[ExamOut]:
 
 @router.post("/workers/{worker_id}/exams", status_code=201, summary="Schedule or record an exam")
 def create_exam(acc: AccessDep, worker_id: int, body: ExamIn) -> ExamOut:
-    w = _worker(acc, worker_id, "exams.write")
+    w = worker_for(acc, worker_id, "exams.write")
     if body.status == "done" and body.exam_date is None:
         raise HTTPException(422, "a done exam needs its exam_date")
     e = Exam(worker_id=w.id, exam_type=body.exam_type, hazard=body.hazard, status=body.status,
@@ -282,7 +274,7 @@ def get_attachment(acc: AccessDep, exam_id: int, attachment_id: int) -> Response
 
 
 def _export(acc: HealthAccess, worker_id: int, kind: str) -> tuple[Worker, FileOut]:
-    w = _worker(acc, worker_id, "exposure.read")
+    w = worker_for(acc, worker_id, "exposure.read")
     f = _file(acc, w)
     acc.record("file.export", f"worker:{w.id}", f"format={kind} exams={'no' if f.exams is None else 'yes'}")
     acc.session.commit()
@@ -301,7 +293,7 @@ def export_json(acc: AccessDep, worker_id: int) -> Response:
 @router.get("/workers/{worker_id}/export.csv", summary="One part of the worker's file as CSV")
 def export_csv(acc: AccessDep, worker_id: int, part: CsvPart = "exposure") -> Response:
     if part == "exams":  # refused before anything is recorded as served (the refusal is audited as such)
-        w = _worker(acc, worker_id, "exposure.read")
+        w = worker_for(acc, worker_id, "exposure.read")
         acc.require("exams.read", f"worker:{w.id}", owner_user_id=w.user_id)
     _w, f = _export(acc, worker_id, f"csv:{part}")
     return Response(to_csv(f, part), media_type="text/csv; charset=utf-8", headers=_NO_STORE)
@@ -345,7 +337,7 @@ def surveillance_due(acc: AccessDep, horizon_days: Annotated[int | None, Query(g
 
 @router.post("/health-files/{worker_id}/delete", summary="Delete a health file after its retention (audited)")
 def delete_file(acc: AccessDep, worker_id: int, body: DeleteIn) -> DeleteOut:
-    w = _worker(acc, worker_id, "file.delete")
+    w = worker_for(acc, worker_id, "file.delete")
     s, cfg, now = acc.session, acc.config, acc.now_ms
     newest = s.execute(select(func.max(ExposureRecord.shift_end_ms)).where(ExposureRecord.worker_id == w.id)).scalar()
     if w.status != "left" or w.leave_date is None:

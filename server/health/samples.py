@@ -16,7 +16,6 @@ import csv
 import datetime as dt
 import io
 import math
-from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -28,6 +27,7 @@ from exposure.errors import InvalidInput
 from exposure.profiles import applicable_limit, get_profile
 from exposure.results import LimitUsed
 from exposure.units import CONCENTRATION_UNITS, convert_concentration
+from server.csv_import import ImportReport, RowError
 from server.health.models import PersonalSample
 from server.health.schemas import LimitOut, SampleIn, SampleOut
 from server.org.models import Worker
@@ -44,20 +44,6 @@ class SampleError(ValueError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field, self.reason = field, reason
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    rows: int
-    imported: int
-    errors: tuple[RowError, ...]
 
 
 def _positive(field: str, value: float | None) -> None:

@@ -10,11 +10,12 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 
 from server.accounts.access import AccessDep, HealthAccess
+from server.csv_import import csv_text
 from server.health import samples, segs
 from server.health.models import Seg
+from server.health.reach import worker_for
 from server.health.schemas import ImportError_, ImportReportOut, SampleIn, SampleOut, SegAssessmentOut, SegIn, SegOut
 from server.health.seg_report import seg_csv, seg_pdf
-from server.org.models import Worker
 
 router = APIRouter(tags=["health: samples and SEGs"])
 MAX_IMPORT = 5 * 1024 * 1024
@@ -24,17 +25,10 @@ FromQ = Annotated[dt.date | None, Query(alias="from", ge=dt.date(1970, 1, 1), le
 ToQ = Annotated[dt.date | None, Query(alias="to", ge=dt.date(1970, 1, 1), le=dt.date(9999, 12, 30))]
 
 
-def _worker(acc: HealthAccess, worker_id: int, action: str) -> Worker:
-    w = acc.session.get(Worker, worker_id)
-    acc.require(action, f"worker:{worker_id}", owner_user_id=w.user_id if w else None)  # type: ignore[arg-type]
-    if w is None:
-        raise HTTPException(404, f"no worker {worker_id}")
-    return w
-
 
 @router.get("/workers/{worker_id}/samples", summary="The worker's laboratory personal samples (basis personal_sample)")
 def list_samples(acc: AccessDep, worker_id: int) -> list[SampleOut]:
-    w = _worker(acc, worker_id, "exposure.read")
+    w = worker_for(acc, worker_id, "exposure.read")
     rows = [samples.sample_out(p, w.employee_no, acc.config) for p in samples.samples_of(acc.session, w.id)]
     acc.record("samples.read", f"worker:{w.id}", f"n={len(rows)}")
     acc.session.commit()
@@ -43,7 +37,7 @@ def list_samples(acc: AccessDep, worker_id: int) -> list[SampleOut]:
 
 @router.post("/workers/{worker_id}/samples", status_code=201, summary="Enter a laboratory personal sample")
 def add_sample(acc: AccessDep, worker_id: int, body: SampleIn) -> SampleOut:
-    w = _worker(acc, worker_id, "samples.write")
+    w = worker_for(acc, worker_id, "samples.write")
     try:
         row = samples.add(acc.session, w, body, now_ms=acc.now_ms)
     except samples.SampleError as exc:
@@ -58,13 +52,7 @@ async def import_samples(
     request: Request, acc: AccessDep, mode: Annotated[Literal["atomic", "partial"], Query()] = "atomic"
 ) -> ImportReportOut:
     acc.require("samples.write", "samples")
-    body = await request.body()
-    if len(body) > MAX_IMPORT:
-        raise HTTPException(413, f"a sample file is at most {MAX_IMPORT} bytes")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise HTTPException(422, "the sample file must be UTF-8 CSV") from None
+    text = await csv_text(request, limit=MAX_IMPORT, what="sample file")
     report = samples.import_samples(acc.session, text, acc.config, mode=mode, now_ms=acc.now_ms)
     acc.record("samples.import", "samples", f"rows={report.rows} imported={report.imported} "
                                             f"errors={len(report.errors)}")

@@ -11,32 +11,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.csv_import import ImportReport, RowError
 from server.events import Events, ShiftsChanged
 from server.org.models import Assignment, Post, ShiftPattern, Worker, Zone
 from server.settings import HealthConfig
 
 REQUIRED = ("employee_no", "date", "shift", "zone")
 OPTIONAL = ("post", "start", "end")
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    rows: int
-    imported: int
-    errors: tuple[RowError, ...]
 
 
 def _hm(text: str) -> dt.time:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from exposure.catalogue import load_catalogue
 from exposure.quantities import QUANTITIES
 from server.accounts.access import AccessDep
+from server.csv_import import csv_text
 from server.events import ShiftsChanged
 from server.org.models import Assignment, Hazard, PersonalSensorAssignment, Post, ShiftPattern, Worker, Zone, ZoneSensor
 from server.org.roster_import import import_roster, overlaps
@@ -220,13 +221,7 @@ async def roster_import(
     request: Request, acc: AccessDep, mode: Annotated[Literal["atomic", "partial"], Query()] = "atomic"
 ) -> RosterReport:
     acc.require("roster.write", "rosters")
-    body = await request.body()
-    if len(body) > MAX_ROSTER:
-        raise HTTPException(413, f"a roster is at most {MAX_ROSTER} bytes")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise HTTPException(422, "the roster must be UTF-8 CSV") from None
+    text = await csv_text(request, limit=MAX_ROSTER, what="roster")
     report = import_roster(acc.session, text, acc.config, mode=mode, source=f"roster:{acc.now_ms}",
                            now_ms=acc.now_ms, events=acc.services.events)
     acc.record("roster.import", "rosters", f"rows={report.rows} imported={report.imported} "

@@ -38,11 +38,13 @@ def test_unknown_workers_and_refused_exam_exports_are_audited(app, client):
     rk = bearer(user_token(app, "records", "record_keeper"))
     manager = bearer(user_token(app, "chief", "safety_manager"))
     assert client.get("/api/v1/workers/4242", headers=rk).status_code == 404
+    assert client.get("/api/v1/workers/4243/samples", headers=rk).status_code == 404
     created = client.post("/api/v1/workers", headers=rk, json={"employee_no": "ZX-1001", "name": "Test Worker"})
     wid = created.json()["id"]
     r = client.get(f"/api/v1/workers/{wid}/export.csv", params={"part": "exams"}, headers=manager)
     assert r.status_code == 403
     entries = _entries(app)
     assert ("user:records", "health.worker.read.not_found", "worker:4242", "") in entries
+    assert ("user:records", "health.exposure.read.not_found", "worker:4243", "") in entries
     assert ("user:chief", "health.exams.read.denied", f"worker:{wid}", "") in entries
     assert not [e for e in entries if e[0] == "user:chief" and e[1] == "health.file.export"]
