@@ -33,7 +33,7 @@ from agent.outbox import Outbox
 from agent.uplink.backlog import LinkLog, log_backlog
 from exposure import wire
 from exposure.batch import encode_envelope
-from exposure.wire import topic
+from exposure.wire import MQTT_SOCKET_OPTIONS, topic
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class MqttUplink:
             properties=props,
             will=will,
             tls_context=tls_context,
+            socket_options=MQTT_SOCKET_OPTIONS,
             keepalive=30,
             timeout=10,
         )

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from exposure import InvalidInput, strict_json
-from exposure.wire import AGENT_LEAVES, SERVER_HELLO_TOPIC, Ack, parse_topic, topic, topic_filter
+from exposure.wire import AGENT_LEAVES, MQTT_SOCKET_OPTIONS, SERVER_HELLO_TOPIC, Ack, parse_topic, topic, topic_filter
 from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
 from server.alerts.service import Alerting
 from server.counters import Counters
@@ -94,6 +94,7 @@ class MqttIngest:
                     identifier=self.settings.mqtt_client_id or f"hazmon-server-{socket.gethostname()}-{os.getpid()}",
                     protocol=aiomqtt.ProtocolVersion.V5,
                     tls_params=self._tls(),
+                    socket_options=MQTT_SOCKET_OPTIONS,
                     keepalive=30,
                     timeout=10,
                 ) as client:

@@ -30,7 +30,7 @@ class Mosquitto(Proc):
         super().__init__("mosquitto", [exe, "-c", str(self.conf)], log=directory / "mosquitto.log")
 
     def _write_conf(self) -> None:
-        lines = [f"listener {self.port} 127.0.0.1"]
+        lines = [f"listener {self.port} 127.0.0.1", "set_tcp_nodelay true"]  # as docs/delivery.md advises
         if os.geteuid() == 0:  # as root, mosquitto drops to its own user, who cannot read the test's temp dir
             lines.insert(0, "user root")
         if "allow_anonymous" not in self.extra_conf:
