@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from agent.config import AgentConfig
 from agent.plugin_manager import build_plugin_manager
 from agent.runtime import Agent
+from hazmon.demo_site import declare_zones
 from server.accounts.service import add_user
 from server.alerts.models import Alert
 from server.app import create_app
@@ -142,6 +143,7 @@ class _Counts:
         with self.sessions() as s, s.begin():
             add_user(s, name="admin", role="admin", password=password, now_ms=now, actor="demo", replace_password=True)
             token = create_agent_token(s, site=SITE, agent=AGENT, now_ms=now, actor="demo")
+            declare_zones(s, site=SITE, agent=AGENT, now_ms=now)
         return password, token
 
 

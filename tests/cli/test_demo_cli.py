@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -48,6 +49,14 @@ def test_demo_stores_every_reading_and_raises_the_leak_alert_then_appends(tmp_pa
     assert second["readings_stored"] == second["readings_produced"] > 0
     assert second["outbox_pending"] == 0
     assert second["readings_total"] == first["readings_total"] + second["readings_stored"]
+    # the demo's zones, declared once, each measured by its sensor, with its hazards
+    with sqlite3.connect(tmp_path / "hazmon.db") as db:
+        zones = db.execute(
+            "SELECT z.code, s.name, (SELECT group_concat(h.substance) FROM health_hazards h WHERE h.zone_id = z.id)"
+            " FROM health_zones z JOIN health_zone_sensors zs ON zs.zone_id = z.id"
+            " JOIN sensors s ON s.id = zs.sensor_id ORDER BY z.code").fetchall()
+    assert zones == [("grinding", "grinding-dust", "silica_crystalline"), ("press-shop", "press-2-noise", "noise"),
+                     ("tank-farm", "tank-3-gas", "h2s,co")]
 
 
 def test_ctrl_c_stops_the_demo_cleanly(tmp_path):
