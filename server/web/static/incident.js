@@ -22,11 +22,11 @@
     if (open) (box.querySelector(".confirm input") || box.querySelector(".confirm .do")).focus();
   }
 
-  async function run(button, body, done) {
+  async function run(button, path, body, done) {
     button.disabled = true;
     out.textContent = "";
     try {
-      await post(button.dataset.call, body);
+      await post(path, body);
       if (button.dataset.done) button.textContent = button.dataset.done;
       const box = button.closest(".confirmable");
       if (box && box.querySelector(".confirm")) ask(box, false);
@@ -46,7 +46,7 @@
     else if (button.classList.contains("cancel")) ask(box, false);
     else if (button.dataset.call) {
       const note = box && box.querySelector(".confirm input[name=note]");
-      run(button, note && "note" in button.dataset ? {note: note.value.trim()} : {});
+      run(button, button.dataset.call, note && "note" in button.dataset ? {note: note.value.trim()} : {});
     }
   });
 
@@ -56,7 +56,6 @@
     e.preventDefault();
     const text = form.querySelector("textarea");
     const button = form.querySelector("button");
-    button.dataset.call = form.dataset.call;
-    run(button, {text: text.value.trim()}, () => { text.value = ""; });
+    run(button, form.dataset.call, {text: text.value}, () => { text.value = ""; });
   });
 })();
