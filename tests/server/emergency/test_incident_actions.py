@@ -103,3 +103,23 @@ def test_a_bad_muster_link_answers_a_readable_page(tmp_path, database_url, setup
         stale = server.client.post(f"/muster/{iid}/w-002", params={"sig": muster_signature(b"test-secret-key", iid,
                                                                                            "w-002")})
         assert stale.status_code == 403 and "expired" in stale.text
+
+
+def test_the_incident_pages_are_shells_and_their_parts_need_a_sign_in(tmp_path, database_url, setup):  # noqa: F811
+    with running_server(tmp_path, database_url, **setup) as server:
+        iid = _start(server)
+        for path in ("/incident", f"/incident?id={iid}", f"/incidents/{iid}"):
+            r = server.client.get(path)
+            assert r.status_code == 200 and "<script>" not in r.text and " style=" not in r.text
+            assert "Li Na" not in r.text
+        for path in ("/web/partials/incidents", f"/web/partials/incidents/{iid}"):
+            assert server.client.get(path).status_code == 401
+        viewer = {"Authorization": f"Bearer {server.viewer}"}  # the auditor reads, and has no buttons
+        part = server.client.get(f"/web/partials/incidents/{iid}", headers=viewer)
+        assert part.status_code == 200 and "Li Na" in part.text and "Mark done" not in part.text
+        assert "Close incident" not in part.text and "may read this incident but not act" in part.text
+        manager = server.client.get(f"/web/partials/incidents/{iid}",
+                                    headers={"Authorization": f"Bearer {server.manager}"})
+        assert "Mark done" in manager.text and "Resend link" in manager.text and "Close incident" in manager.text
+        missing = server.client.get("/web/partials/incidents/999", headers=viewer)
+        assert missing.status_code == 404 and "no incident 999" in missing.text
