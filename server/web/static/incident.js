@@ -6,6 +6,7 @@
 (function () {
   const part = document.getElementById("incident");
   const out = document.getElementById("incident-error");
+  const status = document.getElementById("incident-status");
   const reload = () => htmx.trigger(part, "hazmon:refresh");
   const post = (path, body) => window.hazmon.api(path, {method: "POST",
     headers: {"Content-Type": "application/json"}, body: JSON.stringify(body || {})});
@@ -25,9 +26,10 @@
   async function run(button, path, body, done) {
     button.disabled = true;
     out.textContent = "";
+    status.textContent = "";
     try {
       await post(path, body);
-      if (button.dataset.done) button.textContent = button.dataset.done;
+      if (button.dataset.done) status.textContent = button.dataset.done;
       const box = button.closest(".confirmable");
       if (box && box.querySelector(".confirm")) ask(box, false);
       if (done) done();
