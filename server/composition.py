@@ -25,7 +25,7 @@ from server.counters import Counters
 from server.db.session import make_engine, make_sessionmaker, upgrade
 from server.emergency.records import IncidentRecordsSQL
 from server.emergency.service import Emergency
-from server.events import AlertEvent, Events, IncidentOpened, ReadingsBackfilled, ShiftsChanged
+from server.events import AlertEvent, Events, IncidentCall, IncidentOpened, ReadingsBackfilled, ShiftsChanged
 from server.health.links import HealthLinks
 from server.health.scheduler import run_scheduler
 from server.ingest.mqtt import MqttIngest
@@ -57,6 +57,7 @@ def build_services(settings: Settings, *, clock: Callable[[], int]) -> Services:
     events.subscribe(AlertEvent, emergency.on_alert, name="emergency")
     events.subscribe(IncidentOpened, notifier.on_incident, name="notify")
     events.subscribe(IncidentOpened, links.on_incident, name="health")
+    events.subscribe(IncidentCall, notifier.on_incident_call, name="notify")
     events.subscribe(ReadingsBackfilled, links.on_backfill, name="health")
     events.subscribe(ShiftsChanged, links.on_shifts_changed, name="health")
     mqtt = MqttIngest(settings, sessions=sessions, alerting=alerting, events=events, counters=counters,

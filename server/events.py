@@ -95,6 +95,22 @@ class IncidentOpened:
 
 
 @dataclass(frozen=True)
+class IncidentCall:
+    """A message about one person on an incident's muster list: kind "help" (they answered "I need help": the
+    team is told) or "resend" (staff send them their "I am safe" link again)."""
+
+    kind: str
+    incident_id: int
+    title: str
+    site: str
+    zone: str
+    drill: bool
+    team_group: str
+    person: MusterPerson
+    ts_ms: int
+
+
+@dataclass(frozen=True)
 class ReadingsBackfilled:
     """Readings arrived for [since_ms, until_ms] of these sensors, late enough that exposure records over that
     time may already be computed."""
@@ -114,8 +130,8 @@ class ShiftsChanged:
     now_ms: int
 
 
-Event = AlertEvent | IncidentOpened | ReadingsBackfilled | ShiftsChanged
-E = TypeVar("E", AlertEvent, IncidentOpened, ReadingsBackfilled, ShiftsChanged)
+Event = AlertEvent | IncidentOpened | IncidentCall | ReadingsBackfilled | ShiftsChanged
+E = TypeVar("E", AlertEvent, IncidentOpened, IncidentCall, ReadingsBackfilled, ShiftsChanged)
 Handler = Callable[[Session, Any], object]
 
 

@@ -119,6 +119,46 @@ def complete_step(session: Session, incident_id: int, idx: int, *, actor: str, n
     return step
 
 
+def undo_step(session: Session, incident_id: int, idx: int, *, actor: str, now_ms: int) -> IncidentStep:
+    """Take back a step marked done by mistake; the timeline keeps both marks and who made them."""
+    incident = _open(session, incident_id)
+    step = session.execute(
+        select(IncidentStep).where(IncidentStep.incident_id == incident_id, IncidentStep.idx == idx)
+    ).scalar_one_or_none()
+    if step is None:
+        raise LookupError(f"incident {incident_id} has no step {idx}")
+    if step.done_ms is None:
+        raise IncidentError(f"step {idx} is not done")
+    was = step.done_by
+    step.done_ms, step.done_by, step.note = None, None, ""
+    add_event(session, incident, ts=now_ms, actor=actor, kind="undone",
+              text=f"step {idx} undone: {step.title} (marked done by {was})")
+    return step
+
+
+def muster_entry(session: Session, incident_id: int, person_id: str) -> MusterEntry | None:
+    return session.execute(
+        select(MusterEntry).where(MusterEntry.incident_id == incident_id, MusterEntry.person_id == person_id)
+    ).scalar_one_or_none()
+
+
+def ask_help(session: Session, incident_id: int, person_id: str, *, now_ms: int) -> tuple[Incident, MusterEntry]:
+    """The person answered "I need help" on their link: the incident becomes urgent (`urgency`) until they are
+    marked safe."""
+    incident = _open(session, incident_id)
+    entry = muster_entry(session, incident_id, person_id)
+    if entry is None:
+        entry = MusterEntry(incident_id=incident_id, person_id=person_id, name=person_id, contact="", via="",
+                            marked_by="")
+        session.add(entry)
+    if entry.safe_ms is None:
+        entry.via = "help"
+        add_event(session, incident, ts=now_ms, actor=f"person:{person_id}", kind="help",
+                  text=f"{entry.name} needs help")
+    session.flush()
+    return incident, entry
+
+
 def mark_safe(session: Session, incident_id: int, person_id: str, *, via: str, actor: str, now_ms: int) -> MusterEntry:
     incident = _open(session, incident_id)
     entry = session.execute(
@@ -141,6 +181,15 @@ def add_note(session: Session, incident_id: int, *, actor: str, text: str, now_m
 
 def close_incident(session: Session, incident_id: int, *, actor: str, note: str, now_ms: int) -> Incident:
     incident = _open(session, incident_id)
+    open_steps = session.execute(
+        select(IncidentStep.idx).where(IncidentStep.incident_id == incident_id, IncidentStep.done_ms.is_(None))
+        .order_by(IncidentStep.idx)
+    ).scalars().all()
+    note = note.strip()
+    if open_steps and not note:
+        raise IncidentError(f"steps {', '.join(map(str, open_steps))} are not done: give a reason for closing")
+    if open_steps:
+        note = f"with steps {', '.join(map(str, open_steps))} not done; reason: {note}"
     incident.state, incident.closed_ms, incident.closed_by, incident.close_note = "closed", now_ms, actor, note
     add_event(session, incident, ts=now_ms, actor=actor, kind="closed", text=f"closed: {note}")
     return incident
@@ -150,6 +199,15 @@ def muster_count(session: Session, incident_id: int) -> dict[str, int]:
     rows = session.execute(select(MusterEntry.safe_ms).where(MusterEntry.incident_id == incident_id)).scalars().all()
     safe = sum(1 for r in rows if r is not None)
     return {"expected": len(rows), "safe": safe, "missing": len(rows) - safe}
+
+
+def urgency(session: Session, incident_id: int) -> str:
+    """"help" while someone who answered "I need help" is not yet safe, else "normal"."""
+    waiting = session.execute(
+        select(MusterEntry.id).where(MusterEntry.incident_id == incident_id, MusterEntry.via == "help",
+                                     MusterEntry.safe_ms.is_(None))
+    ).first()
+    return "help" if waiting else "normal"
 
 
 def report(session: Session, incident_id: int) -> dict[str, Any]:
@@ -171,14 +229,13 @@ def report(session: Session, incident_id: int) -> dict[str, Any]:
         "site": incident.site, "zone": incident.zone, "state": incident.state, "trigger": incident.trigger,
         "alert_id": incident.alert_id, "opened_ms": incident.opened_ms, "opened_by": incident.opened_by,
         "closed_ms": incident.closed_ms, "closed_by": incident.closed_by, "close_note": incident.close_note,
-        "muster_count": muster_count(session, incident_id),
+        "muster_count": muster_count(session, incident_id), "urgency": urgency(session, incident_id),
         "steps": [{"idx": s.idx, "title": s.title, "owner": s.owner, "done_ms": s.done_ms, "done_by": s.done_by,
                    "note": s.note} for s in steps],
         "muster": [{"person": m.person_id, "name": m.name, "safe_ms": m.safe_ms, "via": m.via,
-                    "marked_by": m.marked_by} for m in muster],
+                    "marked_by": m.marked_by, "contact": bool(m.contact)} for m in muster],
         "timeline": [{"ts_ms": e.ts_ms, "actor": e.actor, "kind": e.kind, "text": e.text} for e in events],
     }
-
 
 
 def without_names(data: dict[str, Any]) -> dict[str, Any]:
@@ -186,5 +243,6 @@ def without_names(data: dict[str, Any]) -> dict[str, Any]:
     id and state, and the timeline's muster lines say only that a person is safe."""
     out = dict(data)
     out["muster"] = [{**m, "name": None} for m in data["muster"]]
-    out["timeline"] = [{**e, "text": "a person is safe"} if e["kind"] == "muster" else e for e in data["timeline"]]
+    hidden = {"muster": "a person is safe", "help": "a person needs help"}
+    out["timeline"] = [{**e, "text": hidden[e["kind"]]} if e["kind"] in hidden else e for e in data["timeline"]]
     return out

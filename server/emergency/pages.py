@@ -1,22 +1,16 @@
-"""Emergency pages: the printable close-out report (staff) and the deliberately public "I am safe" page, which is
-validated by its signature alone."""
+"""The printable close-out report of an incident (staff). The public muster page is server/web/muster_page.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from server.accounts.auth import StaffDep
-from server.accounts.browser import CSRF_FIELD, csrf_ok, form_body, new_csrf, set_csrf_cookie
-from server.emergency.incidents import mark_safe, report, without_names
-from server.emergency.models import Incident, MusterEntry
-from server.emergency.muster import check_signature
-from server.services import ServicesDep, SessionDep
+from server.emergency.incidents import report, without_names
+from server.services import SessionDep
 
 pages = APIRouter(include_in_schema=False)
 
@@ -61,61 +55,3 @@ def report_html(incident_id: int, session: SessionDep, user: StaffDep) -> HTMLRe
 {steps}</table><h2>Timeline</h2><table><tr><th>time</th><th>who</th><th>what</th><th>detail</th></tr>{timeline}
 </table>{drill}</body></html>"""
     return HTMLResponse(body, headers={"Cache-Control": "no-store"})
-
-
-def _muster_entry(services: ServicesDep, session: SessionDep, incident_id: int, person_id: str, sig: str
-                  ) -> tuple[Incident, MusterEntry | None]:
-    if not check_signature(services.emergency.key, incident_id, person_id, sig):
-        raise HTTPException(403, "this link is not valid")
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise HTTPException(404, "no such incident")
-    entry = session.execute(
-        select(MusterEntry).where(MusterEntry.incident_id == incident_id, MusterEntry.person_id == person_id)
-    ).scalar_one_or_none()
-    return incident, entry
-
-
-_MUSTER_PAGE = """<!doctype html><html><head><meta charset="utf-8"><meta name="viewport"
-content="width=device-width,initial-scale=1"><title>{title}</title>
-<link rel="stylesheet" href="/static/muster.css"></head><body>{drill}
-<h1>{title}</h1>{content}</body></html>"""
-
-
-@pages.get("/muster/{incident_id}/{person_id}", response_class=HTMLResponse)
-def muster_page(request: Request, incident_id: int, person_id: str, services: ServicesDep, session: SessionDep,
-                sig: Annotated[str, Query(max_length=128)]) -> HTMLResponse:
-    """Public, validated by its signature. Shows a button: opening the link (or a chat preview) changes nothing."""
-    incident, entry = _muster_entry(services, session, incident_id, person_id, sig)
-    name = html.escape(entry.name if entry else person_id)
-    csrf = ""
-    if incident.state != "open":
-        content = "<p>This incident is closed.</p>"
-    elif entry is not None and entry.safe_ms is not None:
-        content = f"<p>Thank you, {name}: you are recorded as safe.</p>"
-    else:
-        csrf = new_csrf()
-        content = (f'<p>{name}, confirm that you have left the zone and are safe.</p>'
-                   f'<form method="post"><input type="hidden" name="{CSRF_FIELD}" value="{csrf}">'
-                   '<button>I am safe</button></form>')
-    drill = '<p class="drill">DRILL</p>' if incident.drill else ""
-    title = f"{'[DRILL] ' if incident.drill else ''}{html.escape(incident.title)}"
-    response = HTMLResponse(_MUSTER_PAGE.format(title=title, drill=drill, content=content),
-                            headers={"Cache-Control": "no-store"})
-    if csrf:
-        set_csrf_cookie(request, response, csrf, setting=services.settings.cookie_secure, path="/muster")
-    return response
-
-
-@pages.post("/muster/{incident_id}/{person_id}", response_class=HTMLResponse)
-def muster_confirm(request: Request, incident_id: int, person_id: str, services: ServicesDep, session: SessionDep,
-                   sig: Annotated[str, Query(max_length=128)],
-                   form: Annotated[bytes, Depends(form_body)]) -> HTMLResponse:
-    incident, _ = _muster_entry(services, session, incident_id, person_id, sig)
-    if not csrf_ok(request, form):
-        raise HTTPException(403, "this form has expired: open the link again")
-    if incident.state == "open":
-        mark_safe(session, incident_id, person_id, via="link", actor=f"person:{person_id}",
-                  now_ms=services.now_ms())
-        session.commit()
-    return muster_page(request, incident_id, person_id, services, session, sig)

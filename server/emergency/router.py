@@ -20,6 +20,7 @@ from server.emergency.incidents import (
     mark_safe,
     muster_count,
     report,
+    undo_step,
     without_names,
 )
 from server.emergency.models import Incident
@@ -117,13 +118,36 @@ def step_done(incident_id: int, idx: int, services: ServicesDep, session: Sessio
     return report(session, incident_id)
 
 
+@router.post("/incidents/{incident_id}/steps/{idx}/undo", summary="Take back a step marked done by mistake")
+def step_undo(incident_id: int, idx: int, services: ServicesDep, session: SessionDep,
+              user: ResponderDep) -> dict[str, Any]:
+    try:
+        undo_step(session, incident_id, idx, actor=user.name, now_ms=services.now_ms())
+        session.commit()
+    except (LookupError, IncidentError) as exc:
+        raise _fail(session, exc) from None
+    return report(session, incident_id)
+
+
+@router.post("/incidents/{incident_id}/muster/{person_id}/resend", summary="Send one person their muster link again")
+def muster_resend(incident_id: int, person_id: str, services: ServicesDep, session: SessionDep,
+                  user: ResponderDep) -> dict[str, int]:
+    try:
+        queued = services.emergency.resend(session, incident_id, person_id, actor=user.name, now_ms=services.now_ms())
+        session.commit()
+    except (LookupError, IncidentError) as exc:
+        raise _fail(session, exc) from None
+    return {"queued": queued}
+
+
 @router.post("/incidents/{incident_id}/muster/{person_id}", summary="Mark a person safe (staff, or the person)")
 def muster_api(incident_id: int, person_id: str, services: ServicesDep, session: SessionDep,
                user: MusterDep) -> dict[str, int]:
     if user.role == "worker" and user.name != person_id:
         raise HTTPException(403, "a worker may only report themselves safe")
     try:
-        mark_safe(session, incident_id, person_id, via="api", actor=user.name, now_ms=services.now_ms())
+        mark_safe(session, incident_id, person_id, via="api" if user.role == "worker" else "staff", actor=user.name,
+                  now_ms=services.now_ms())
         session.commit()
     except (LookupError, IncidentError) as exc:
         raise _fail(session, exc) from None

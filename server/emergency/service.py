@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from server.emergency.incidents import start_incident
-from server.emergency.muster import secret_key
+from server.emergency.incidents import IncidentError, add_event, ask_help, muster_entry, start_incident
+from server.emergency.models import Incident
+from server.emergency.muster import muster_path, secret_key
 from server.emergency.plans import Plan, load_plans
-from server.events import AlertEvent, Events
+from server.events import AlertEvent, Events, IncidentCall, MusterPerson
 from server.settings import Settings
 
 
@@ -45,3 +46,36 @@ class Emergency:
         incident, _ = start_incident(session, plan, site=site, zone=zone, drill=drill, actor=actor, trigger=trigger,
                                      now_ms=now_ms, alert_id=None, events=self.events, key=self.key)
         return incident.id
+
+    def help(self, session: Session, incident_id: int, person_id: str, *, now_ms: int) -> int:
+        """The person answered "I need help": recorded, and the plan's team is told. Returns messages queued."""
+        incident, entry = ask_help(session, incident_id, person_id, now_ms=now_ms)
+        return self._call(session, "help", incident, MusterPerson(entry.person_id, entry.name, entry.contact, ""),
+                          now_ms=now_ms)
+
+    def resend(self, session: Session, incident_id: int, person_id: str, *, actor: str, now_ms: int) -> int:
+        """Send one person their "I am safe" link again (they lost it, or the first message failed)."""
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            raise LookupError(f"no incident {incident_id}")
+        if incident.state != "open":
+            raise IncidentError(f"incident {incident_id} is closed")
+        entry = muster_entry(session, incident_id, person_id)
+        if entry is None:
+            raise LookupError(f"{person_id} is not on the muster list")
+        if not entry.contact:
+            raise IncidentError(f"{person_id} has no contact to send the link to")
+        person = MusterPerson(entry.person_id, entry.name, entry.contact,
+                              muster_path(self.key, incident_id, person_id))
+        queued = self._call(session, "resend", incident, person, now_ms=now_ms)
+        add_event(session, incident, ts=now_ms, actor=actor, kind="resent",
+                  text=f"muster link sent again to {person_id} ({queued} queued)")
+        return queued
+
+    def _call(self, session: Session, kind: str, incident: Incident, person: MusterPerson, *, now_ms: int) -> int:
+        plan = self.plans.get(incident.plan_id)
+        team = (plan.team_group or "") if plan else ""
+        event = IncidentCall(kind=kind, incident_id=incident.id, title=incident.title, site=incident.site,
+                             zone=incident.zone, drill=incident.drill, team_group=team,
+                             person=person, ts_ms=now_ms)
+        return sum(n for n in self.events.publish(session, event) if isinstance(n, int))

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.events import IncidentOpened
+from server.events import IncidentCall, IncidentOpened, MusterPerson
 from server.notify.delivery import Draft, fmt_time, insert_jobs
 from server.notify.policies import NotifyConfig
 
@@ -38,17 +38,58 @@ def incident_drafts(event: IncidentOpened, notify: NotifyConfig) -> list[Draft]:
                                 severity="emergency", due_ms=event.opened_ms, payload=payload,
                                 incident_id=event.incident_id))
     for p in event.people:
-        if not p.contact:
-            continue
-        link = f"{base}{p.muster_path}"
-        body = (f"{drill_note}{event.title} in {where}. Leave the zone now by the nearest safe route and go to the "
-                f"muster point.\nWhen you are safe, confirm here: {link}")
-        drafts.append(Draft(key=f"incident:{event.incident_id}:muster:{p.id}", kind="muster", recipient=p.id,
-                            group="", target=p.contact, subject=f"{prefix}[EMERGENCY] Leave {event.zone or where} now",
-                            body=body, severity="emergency", due_ms=event.opened_ms,
-                            payload={**payload, "kind": "muster", "person": p.id, "muster_link": link},
-                            incident_id=event.incident_id))
+        if p.contact:
+            drafts.append(muster_draft(event.incident_id, event.title, where, event.zone, event.drill, p,
+                                       key=f"incident:{event.incident_id}:muster:{p.id}", due_ms=event.opened_ms,
+                                       payload=payload, base=base))
     return drafts
+
+
+def muster_draft(incident_id: int, title: str, where: str, zone: str, drill: bool, p: MusterPerson, *, key: str,
+                 due_ms: int, payload: dict[str, Any], base: str) -> Draft:
+    prefix = "[DRILL] " if drill else ""
+    drill_note = "THIS IS A DRILL. " if drill else ""
+    link = f"{base}{p.muster_path}"
+    body = (f"{drill_note}{title} in {where}. Leave the zone now by the nearest safe route and go to the "
+            f"muster point.\nWhen you are safe, confirm here: {link}")
+    return Draft(key=key, kind="muster", recipient=p.id, group="", target=p.contact,
+                 subject=f"{prefix}[EMERGENCY] Leave {zone or where} now", body=body, severity="emergency",
+                 due_ms=due_ms, payload={**payload, "kind": "muster", "person": p.id, "muster_link": link},
+                 incident_id=incident_id)
+
+
+def call_drafts(event: IncidentCall, notify: NotifyConfig) -> list[Draft]:
+    """"I need help": a message to each member of the team group (naming the person by id only, the message
+    leaves the server). "resend": the person's "I am safe" link again."""
+    where = f"{event.site}/{event.zone or '-'}"
+    base = notify.public_url.rstrip("/")
+    payload: dict[str, Any] = {
+        "schema": "hazmon.notification/1", "kind": "incident", "drill": event.drill,
+        "incident": {"id": event.incident_id, "site": event.site, "zone": event.zone}, "person": event.person.id,
+    }
+    key = f"incident:{event.incident_id}:{event.kind}:{event.person.id}:{event.ts_ms}"
+    if event.kind == "resend":
+        if not event.person.contact:
+            return []
+        return [muster_draft(event.incident_id, event.title, where, event.zone, event.drill, event.person, key=key,
+                             due_ms=event.ts_ms, payload=payload, base=base)]
+    group = notify.group(event.team_group) if event.team_group else None
+    if group is None:
+        return []
+    prefix = "[DRILL] " if event.drill else ""
+    subject = f"{prefix}[EMERGENCY] {event.person.id} needs help: {event.title} in {where}"
+    body = (f"{'THIS IS A DRILL. ' if event.drill else ''}Person {event.person.id} answered \"I need help\" "
+            f"at {fmt_time(event.ts_ms, notify.timezone)} in {where}.\n"
+            f"Incident: {base}/incidents/{event.incident_id}")
+    return [Draft(key=f"{key}:{m.name}", kind="incident", recipient=m.name, group=group.name, target=m.target,
+                  subject=subject, body=body, severity="emergency", due_ms=event.ts_ms,
+                  payload={**payload, "kind": "help"}, incident_id=event.incident_id) for m in group.members]
+
+
+def queue_call(session: Session, event: IncidentCall, notify: NotifyConfig) -> int:
+    drafts = call_drafts(event, notify)
+    insert_jobs(session, drafts, event.ts_ms)
+    return len(drafts)
 
 
 def queue_incident(session: Session, event: IncidentOpened, notify: NotifyConfig) -> int:

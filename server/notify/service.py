@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.documents import stored_document
 from server.errors import safe_traceback
-from server.events import AlertEvent, IncidentOpened
+from server.events import AlertEvent, IncidentCall, IncidentOpened
 from server.notify.channels import AppriseChannel, Channel, WebhookChannel
 from server.notify.delivery import RunStats, run_due, schedule_alert
-from server.notify.incidents import queue_incident
+from server.notify.incidents import queue_call, queue_incident
 from server.notify.policies import NotifyConfig, parse_notify_config
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,9 @@ class Notifier:
 
     def on_incident(self, session: Session, event: IncidentOpened) -> int:
         return queue_incident(session, event, self.config)
+
+    def on_incident_call(self, session: Session, event: IncidentCall) -> int:
+        return queue_call(session, event, self.config)
 
     def run_due(self, session: Session, now_ms: int) -> RunStats:
         self.last_stats = run_due(session, now_ms, config=self.config, channel_for=self.channel_for)

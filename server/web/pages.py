@@ -1,5 +1,5 @@
 """The operations pages: the site dashboard (`/`), a zone (`/zones/{code}`), the alert inbox (`/alerts`) and one
-alert (`/alerts/{id}`), the live table (`/live`), the incident page and the API documentation (`/docs`, Swagger
+alert (`/alerts/{id}`), the live table (`/live`) and the API documentation (`/docs`, Swagger
 UI from the fastapi-offline package: never a CDN). A page is a public shell holding no data: it signs in (the
 session cookie) and loads its parts, server-rendered partials under `/web/partials/` (authenticated like every
 data route), with htmx; charts read the authenticated trend API. Every script and style is a file under `/static`
@@ -67,11 +67,6 @@ def inbox_page(state: StateQ = "active", severity: str = "", zone: str = "", kin
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
 def alert_page(alert_id: int) -> HTMLResponse:
     return render("alert.html", nav="alerts", alert_id=alert_id)
-
-
-@router.get("/incident", response_class=HTMLResponse)
-def incident_page() -> HTMLResponse:
-    return _file("incident.html")
 
 
 @router.get("/docs", response_class=HTMLResponse)
