@@ -28,6 +28,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("zone", "/zones/tank-farm", "#app canvas"),
     ("alerts", "/alerts", "#app .count"),
     ("live", "/live", "#live tbody tr"),
+    ("incidents", "/incident", "#app .incident-card"),
+    ("incident", "/incidents/1", "#app .steps"),
 )
 
 
