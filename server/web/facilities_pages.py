@@ -12,9 +12,12 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from server.accounts.auth import Principal, require_user
+from server.accounts.documents import stored_document
+from server.alerts.rule_file import rules_text
 from server.notify.redaction import mask
 from server.services import ServicesDep, SessionDep
 from server.web import facilities_views as fv
+from server.web.pages import ACTORS
 from server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -75,7 +78,12 @@ def sensor_part(site: str, sensor: str, services: ServicesDep, session: SessionD
 
 
 @router.get("/web/partials/rules", response_class=HTMLResponse)
-def rules_part(services: ServicesDep, _: FacilitiesViewDep) -> HTMLResponse:
+def rules_part(services: ServicesDep, session: SessionDep, user: FacilitiesViewDep) -> HTMLResponse:
+    """The rules in force and the contact groups (secrets masked); for the roles that may replace the rules and
+    send test messages (PUT /api/v1/rules, POST /api/v1/notify/test), the rules' text to edit and the buttons."""
     groups = [mask(g.model_dump()) for g in services.notifier.config.groups]
     policies = [p.model_dump() for p in services.notifier.config.policies]
-    return render("_rules.html", rules=services.alerting.rules.rules, groups=groups, policies=policies)
+    can_act = user.role in ACTORS
+    text = (stored_document(session, "rules") or rules_text(services.settings.rules_file)) if can_act else ""
+    return render("_rules.html", rules=services.alerting.rules.rules, groups=groups, policies=policies,
+                  can_act=can_act, text=text)

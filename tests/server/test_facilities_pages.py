@@ -116,8 +116,10 @@ def test_facilities_sees_silent_sensor_overdue_calibration_and_raw_readings(serv
     _shot(page, "agents")
 
     page.goto(server.url + "/rules")
-    page.wait_for_selector(".card[data-rule]", timeout=5000)
-    _shot(page, "rules")
+    try:
+        page.wait_for_selector(".card[data-rule]", timeout=5000)
+    finally:
+        _shot(page, "rules")
 
 
 def test_sensor_list_fits_a_phone(server, browser):
@@ -154,3 +156,58 @@ def test_partials_refuse_worker_and_record_keeper(server, role):
         for path in PARTIALS:
             assert c.get(path).status_code == 200, path
     assert httpx.get(f"{server.url}/web/partials/sensors", timeout=10).status_code == 401
+
+
+NOTIFY = """
+[[groups]]
+name = "duty"
+members = [
+  { name = "server-log", url = "log://" },
+  { name = "scada", webhook = "https://scada.example/hooks/hazmon", secret = "a-long-random-secret-0123456789" },
+]
+"""
+
+
+def test_safety_manager_edits_rules_in_place_and_sends_a_test(server, browser):
+    """The rules page masks the webhook secret; a rule with an unknown key is refused in place (naming the rule
+    and the key) and nothing changes; a valid edit is in force; "send test" reports per member of the group."""
+    r = httpx.put(f"{server.url}/api/v1/notify/config", content=NOTIFY, timeout=10,
+                  headers={"Authorization": f"Bearer {server.admin_token()}", "Content-Type": "text/plain"})
+    assert r.status_code == 200, r.text
+    server.add_user("chief", "safety_manager", PASSWORD)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(server.url + "/rules")
+    page.wait_for_selector("#login:not([hidden])", timeout=5000)
+    page.fill("#username", "chief")
+    page.fill("#password", PASSWORD)
+    page.click("#login button[type=submit]")
+    group = page.wait_for_selector('.card[data-group="duty"]', timeout=5000)
+    assert "a-long-random-secret" not in page.content() and "***" in group.inner_text()
+    before = len(server.get("/rules"))
+
+    text = page.input_value("#rules-text")
+    page.fill("#rules-text", text.replace('id = "h2s"', 'id = "h2s"\nthreshhold = 3', 1))
+    page.click("#rules-edit button[type=submit]")
+    page.wait_for_selector("#rules-error:has-text('threshhold')", timeout=5000)
+    assert "rules (API)" in page.inner_text("#rules-error")
+    assert len(server.get("/rules")) == before
+    _shot(page, "rules-error")
+
+    page.fill("#rules-text", text.replace('id = "h2s"', 'id = "h2s"\nenabled = false', 1))
+    page.click("#rules-edit button[type=submit]")
+    page.wait_for_selector("#rules-saved:has-text('rules in force')", timeout=5000)
+    assert next(r for r in server.get("/rules") if r["id"] == "h2s")["enabled"] is False
+
+    page.click('button.send-test[data-group="duty"]')
+    page.wait_for_selector('.test-result[data-group="duty"] li:has-text("server-log")', timeout=10_000)
+    assert "delivered" in page.inner_text('.test-result[data-group="duty"]')
+    _shot(page, "rules-test")
+
+
+def test_facilities_sees_rules_without_editor(server, browser):
+    """Facilities reads the rules and groups but gets no editor and no send-test button (the API refuses them)."""
+    page = _sign_in(server, browser, "/rules", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.wait_for_selector(".card[data-rule]", timeout=5000)
+    assert page.query_selector("#rules-edit") is None and page.query_selector("button.send-test") is None
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    _shot(page, "rules-phone")
