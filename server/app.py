@@ -32,6 +32,7 @@ from server.request_limits import RequestGuard
 from server.security_headers import SecurityHeaders
 from server.series.router import router as series_router
 from server.settings import Settings
+from server.web.facilities_pages import router as facilities_pages_router
 from server.web.incident_pages import router as incident_pages_router
 from server.web.pages import router as pages_router
 from server.web.pages import static_files
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
         api.include_router(router)
     app.include_router(api)
     app.include_router(pages_router)  # /, /live, /zones/{code}, /alerts, /alerts/{id}, /incident, /web/partials
+    app.include_router(facilities_pages_router)  # /agents, /sensors, /calibration, /rules and their partials
     app.mount("/static", static_files(), name="static")  # the pages' packaged assets
     app.include_router(incident_pages_router)  # /incident, /incidents/{id}, their partials, the public muster page
     app.include_router(emergency_pages)  # the printable report and the public muster link

@@ -37,7 +37,7 @@ from server.accounts.auth import bearer_token, unauthorized
 from server.alerts.models import Alert
 from server.alerts.watchdogs import RULES as WATCHDOG_RULES
 from server.errors import safe_traceback
-from server.ingest.router import SILENT_MS
+from server.ingest.liveness import agent_state
 from server.notify.models import NotificationJob
 from server.series.models import Agent, AgentStatus
 from server.services import Services, ServicesDep
@@ -121,15 +121,13 @@ def _notifications(session: Session, now_ms: int) -> list[Metric]:
 
 
 def _agents(session: Session, now_ms: int) -> Metric:
-    """Online: heard (a batch or a status) within SILENT_MS and not reported gone, as GET /api/v1/agents says."""
+    """Online or offline by server.ingest.liveness, the rule GET /api/v1/agents and the agents page use."""
     states = Counter({"online": 0, "offline": 0})
     for last_seen, reported, state in session.execute(
         select(Agent.last_seen_ms, AgentStatus.reported_ms, AgentStatus.state)
         .outerjoin(AgentStatus, AgentStatus.agent_id == Agent.id)
     ).all():
-        last = max(t for t in (last_seen, reported, 0) if t is not None)
-        online = state != "offline" and last > 0 and now_ms - last <= SILENT_MS
-        states["online" if online else "offline"] += 1
+        states[agent_state(state, last_seen_ms=last_seen, reported_ms=reported, now_ms=now_ms)] += 1
     agents = GaugeMetricFamily(f"{PREFIX}agents", "Registered agents, online or offline", labels=["state"])
     for state, n in sorted(states.items()):
         agents.add_metric([state], n)

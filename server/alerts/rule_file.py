@@ -177,6 +177,10 @@ def parse_rules(text: str, *, name: str = "<rules>") -> RuleSet:
     return RuleSet(tuple(rules))
 
 
+def rules_text(path: Path | None) -> str:
+    """The rules file's text, or the built-in rules' without one."""
+    return path.read_text(encoding="utf-8") if path else (files("server.alerts") / "default_rules.toml").read_text()
+
+
 def load_rules(path: Path | None) -> RuleSet:
-    text = path.read_text(encoding="utf-8") if path else (files("server.alerts") / "default_rules.toml").read_text()
-    return parse_rules(text, name=str(path) if path else "default_rules.toml")
+    return parse_rules(rules_text(path), name=str(path) if path else "default_rules.toml")

@@ -14,6 +14,7 @@ from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
 from server.ingest.agents import AgentDep
 from server.ingest.enrolment import EnrolmentRefused, create_enrolment_code, enrol
 from server.ingest.ledger import edge_gaps, gaps
+from server.ingest.liveness import agent_state
 from server.ingest.service import IngestRefused, accept_batch
 from server.ingest.status import StatusReport, store_status
 from server.series.models import Agent, AgentStatus
@@ -115,10 +116,6 @@ def agent_me(agent: AgentDep, services: ServicesDep) -> AgentMe:
     return AgentMe(site=agent.site, agent=agent.name, server_ms=services.now_ms())
 
 
-#: an agent that has said nothing and sent nothing for this long is shown offline
-SILENT_MS = 2 * 60 * 1000
-
-
 class GapOut(BaseModel):
     first_seq: int
     last_seq: int
@@ -190,13 +187,8 @@ def list_agents(services: ServicesDep, session: SessionDep, _: StaffDep) -> list
                                                              dropped=e.dropped, reason=e.reason, seq=e.seq))
     out = []
     for agent, status in rows:
-        last = max(x for x in (agent.last_seen_ms, status.reported_ms if status else None, 0) if x is not None)
-        if status is not None and status.state in ("online", "offline"):
-            state = status.state
-        else:  # an HTTP agent that never reported: judge by its last batch
-            state = "online" if last and now - last <= SILENT_MS else "offline"
-        if state == "online" and now - last > SILENT_MS:
-            state = "offline"
+        state = agent_state(status.state if status else None, last_seen_ms=agent.last_seen_ms,
+                            reported_ms=status.reported_ms if status else None, now_ms=now)
         out.append(
             AgentOut(
                 site=agent.site,
