@@ -1,0 +1,111 @@
+"""What a zone's notice board and its hazard card show: the live values against their levels (the dashboard's
+tile for the zone, server/web/views.py), the declared hazards with names in English and Chinese, health effects
+and protective equipment (hazard_notes.toml), the emergency plans that apply to the zone with their steps and the
+team to alert, and the latest days' monitoring results of the zone's series (server/health/zone_report.py).
+Zone-level data only: no person, no worker count, no contact address."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from sqlalchemy.orm import Session
+
+from exposure.catalogue import load_catalogue
+from exposure.errors import InvalidInput
+from server.alerts.rules import RuleSet
+from server.emergency.plans import Plan
+from server.health.zone_report import DayRow, zone_month
+from server.org.models import Zone
+from server.settings import HealthConfig
+from server.web import views
+
+
+@dataclass(frozen=True)
+class HazardNote:
+    substance: str
+    name_en: str
+    name_zh: str
+    effects_en: str
+    effects_zh: str
+    ppe_en: str
+    ppe_zh: str
+
+
+@dataclass(frozen=True)
+class PlanNote:
+    title: str
+    steps: tuple[tuple[str, str], ...]  # (what, who: a role, never a person)
+    team_group: str | None
+
+
+@dataclass(frozen=True)
+class DayResult:
+    substance: str
+    unit: str
+    day: DayRow
+
+
+@dataclass(frozen=True)
+class Board:
+    code: str
+    name: str
+    site: str
+    state: str
+    values: tuple[views.LiveValue, ...]
+    silent: tuple[str, ...]
+    hazards: tuple[HazardNote, ...]
+    plans: tuple[PlanNote, ...]
+    source: str
+
+
+@cache
+def _notes() -> dict[str, object]:
+    return tomllib.loads((files("server.web") / "hazard_notes.toml").read_text(encoding="utf-8"))
+
+
+def note_for(substance: str) -> HazardNote:
+    raw = _notes().get(substance)
+    row: dict[str, str] = raw if isinstance(raw, dict) else {}
+    try:
+        sub = load_catalogue().substance(substance)
+        en, zh = sub.name_en, sub.name_zh
+    except InvalidInput:
+        en, zh = substance, substance
+    sds_en, sds_zh = "See the safety data sheet.", "见化学品安全技术说明书。"
+    return HazardNote(substance, en, zh, row.get("effects_en", sds_en), row.get("effects_zh", sds_zh),
+                      row.get("ppe_en", sds_en), row.get("ppe_zh", sds_zh))
+
+
+def plans_for(plans: dict[str, Plan], zone: str) -> tuple[PlanNote, ...]:
+    """The plans one of whose triggers covers the zone (a plan without triggers covers every zone)."""
+    out = []
+    for plan in plans.values():
+        if plan.triggers and not any(any(fnmatch.fnmatchcase(zone, p) for p in t.zones) for t in plan.triggers):
+            continue
+        out.append(PlanNote(plan.title, tuple((s.title, s.owner) for s in plan.steps), plan.team_group))
+    return tuple(out)
+
+
+def board(session: Session, rules: RuleSet, plans: dict[str, Plan], zone: Zone, *, now_ms: int) -> Board:
+    tile = next(t for t in views.dashboard(session, rules, now_ms=now_ms).tiles if t.code == zone.code)
+    return Board(code=zone.code, name=zone.name, site=zone.site, state=tile.state, values=tile.values,
+                 silent=tile.silent, hazards=tuple(note_for(s) for s in tile.hazards),
+                 plans=plans_for(plans, zone.code), source=str(_notes().get("source", "")))
+
+
+def latest_days(session: Session, zone: Zone, config: HealthConfig, *, now_ms: int, days: int = 2
+                ) -> tuple[DayResult, ...]:
+    """The zone series' results of the latest days with data (today so far first), per hazard."""
+    today = dt.datetime.fromtimestamp(now_ms / 1000, config.tz).date()
+    months = sorted({today.strftime("%Y-%m"), (today - dt.timedelta(days=days - 1)).strftime("%Y-%m")})
+    out: list[DayResult] = []
+    for month in months:
+        for h in zone_month(session, zone, month, config).hazards:
+            out.extend(DayResult(h.substance, h.unit, d) for d in h.days
+                       if today - dt.timedelta(days=days) < d.day <= today and d.coverage > 0)
+    return tuple(sorted(out, key=lambda r: (-r.day.day.toordinal(), r.substance)))
