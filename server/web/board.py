@@ -6,6 +6,7 @@ revoked link gets a readable refusal page. Nothing on it names a person."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -24,6 +25,8 @@ from server.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 TokenQ = Annotated[str, Query(alias="k", max_length=128)]
+#: the PDF exports' embedded font (server/health/fonts/README.md): a kiosk's browser may have no Chinese font
+_CJK_FONT = files("server.health") / "fonts" / "DroidSansFallbackFull.ttf"
 
 
 def _refused(*, partial: bool = False) -> HTMLResponse:
@@ -33,6 +36,12 @@ def _refused(*, partial: bool = False) -> HTMLResponse:
 def _board(services: Services, session: Session, zone: Zone) -> board_view.Board:
     return board_view.board(session, services.alerting.rules, services.emergency.plans, zone,
                             now_ms=services.now_ms())
+
+
+@router.get("/board/fonts/cjk.ttf")
+def cjk_font() -> Response:
+    """Droid Sans Fallback for the board's Chinese text (the stylesheet asks for it for CJK characters only)."""
+    return Response(_CJK_FONT.read_bytes(), media_type="font/ttf", headers={"Cache-Control": "max-age=86400"})
 
 
 @router.get("/board/{code}", response_class=HTMLResponse)

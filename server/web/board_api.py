@@ -14,7 +14,7 @@ from server.web.board_links import BoardLinkError, BoardLinkInfo, create_link, l
 
 router = APIRouter(tags=["board"])
 
-CodeP = Annotated[str, Path(min_length=1, max_length=64)]
+ZoneP = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 class BoardLinkIn(BaseModel):
@@ -40,12 +40,12 @@ def _out(i: BoardLinkInfo) -> BoardLinkOut:
                         revoked_ms=i.revoked_ms)
 
 
-@router.post("/zones/{code}/board-links", status_code=201,
+@router.post("/zones/{zone}/board-links", status_code=201,
              summary="A read-only kiosk link to the zone's notice board; its token is shown once (admin)")
-def new_board_link(request: Request, services: ServicesDep, session: SessionDep, admin: AdminDep, code: CodeP,
+def new_board_link(request: Request, services: ServicesDep, session: SessionDep, admin: AdminDep, zone: ZoneP,
                    body: BoardLinkIn | None = None) -> NewBoardLink:
     try:
-        info, token = create_link(session, code, actor=f"user:{admin.name}", label=body.label if body else "",
+        info, token = create_link(session, zone, actor=f"user:{admin.name}", label=body.label if body else "",
                                   now_ms=services.now_ms())
     except BoardLinkError as exc:
         raise HTTPException(404, str(exc)) from None
@@ -54,20 +54,20 @@ def new_board_link(request: Request, services: ServicesDep, session: SessionDep,
     return NewBoardLink(**_out(info).model_dump(), token=token, url=url)
 
 
-@router.get("/zones/{code}/board-links", summary="The zone's kiosk links, revoked ones too; never a token (admin)")
-def board_links(session: SessionDep, _: AdminDep, code: CodeP) -> list[BoardLinkOut]:
+@router.get("/zones/{zone}/board-links", summary="The zone's kiosk links, revoked ones too; never a token (admin)")
+def board_links(session: SessionDep, _: AdminDep, zone: ZoneP) -> list[BoardLinkOut]:
     try:
-        return [_out(i) for i in list_links(session, code)]
+        return [_out(i) for i in list_links(session, zone)]
     except BoardLinkError as exc:
         raise HTTPException(404, str(exc)) from None
 
 
-@router.delete("/zones/{code}/board-links/{link_id}",
+@router.delete("/zones/{zone}/board-links/{link_id}",
                summary="Revoke a kiosk link: the board it opened shows a refusal at its next refresh (admin)")
-def revoke_board_link(services: ServicesDep, session: SessionDep, admin: AdminDep, code: CodeP,
+def revoke_board_link(services: ServicesDep, session: SessionDep, admin: AdminDep, zone: ZoneP,
                       link_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> BoardLinkOut:
     try:
-        info = revoke_link(session, code, link_id, actor=f"user:{admin.name}", now_ms=services.now_ms())
+        info = revoke_link(session, zone, link_id, actor=f"user:{admin.name}", now_ms=services.now_ms())
     except BoardLinkError as exc:
         raise HTTPException(404, str(exc)) from None
     session.commit()

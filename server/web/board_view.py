@@ -16,7 +16,6 @@ from importlib.resources import files
 from sqlalchemy.orm import Session
 
 from exposure.catalogue import load_catalogue
-from exposure.errors import InvalidInput
 from server.alerts.rules import RuleSet
 from server.emergency.plans import Plan
 from server.health.zone_report import DayRow, zone_month
@@ -68,24 +67,33 @@ def _notes() -> dict[str, object]:
     return tomllib.loads((files("server.web") / "hazard_notes.toml").read_text(encoding="utf-8"))
 
 
+def _known(substance: str) -> bool:
+    return substance in load_catalogue().substances
+
+
 def note_for(substance: str) -> HazardNote:
     raw = _notes().get(substance)
     row: dict[str, str] = raw if isinstance(raw, dict) else {}
-    try:
+    if _known(substance):
         sub = load_catalogue().substance(substance)
         en, zh = sub.name_en, sub.name_zh
-    except InvalidInput:
+    else:
         en, zh = substance, substance
     sds_en, sds_zh = "See the safety data sheet.", "见化学品安全技术说明书。"
     return HazardNote(substance, en, zh, row.get("effects_en", sds_en), row.get("effects_zh", sds_zh),
                       row.get("ppe_en", sds_en), row.get("ppe_zh", sds_zh))
 
 
-def plans_for(plans: dict[str, Plan], zone: str) -> tuple[PlanNote, ...]:
-    """The plans one of whose triggers covers the zone (a plan without triggers covers every zone)."""
+def plans_for(plans: dict[str, Plan], rules: RuleSet, zone: str, quantities: frozenset[str]
+              ) -> tuple[PlanNote, ...]:
+    """The plans one of whose triggers covers the zone and a quantity (its own, or its rule's) that the zone
+    measures or declares; a plan without triggers covers every zone."""
+    quantity_of = {r.id: r.quantity for r in rules.rules}
     out = []
     for plan in plans.values():
-        if plan.triggers and not any(any(fnmatch.fnmatchcase(zone, p) for p in t.zones) for t in plan.triggers):
+        if plan.triggers and not any(any(fnmatch.fnmatchcase(zone, p) for p in t.zones)
+                                     and (t.quantity or quantity_of.get(t.rule or "")) in quantities
+                                     for t in plan.triggers):
             continue
         out.append(PlanNote(plan.title, tuple((s.title, s.owner) for s in plan.steps), plan.team_group))
     return tuple(out)
@@ -93,9 +101,11 @@ def plans_for(plans: dict[str, Plan], zone: str) -> tuple[PlanNote, ...]:
 
 def board(session: Session, rules: RuleSet, plans: dict[str, Plan], zone: Zone, *, now_ms: int) -> Board:
     tile = next(t for t in views.dashboard(session, rules, now_ms=now_ms).tiles if t.code == zone.code)
+    quantities = frozenset(v.quantity for v in tile.values) | {load_catalogue().substance(s).quantity
+                                                                for s in tile.hazards if _known(s)}
     return Board(code=zone.code, name=zone.name, site=zone.site, state=tile.state, values=tile.values,
                  silent=tile.silent, hazards=tuple(note_for(s) for s in tile.hazards),
-                 plans=plans_for(plans, zone.code), source=str(_notes().get("source", "")))
+                 plans=plans_for(plans, rules, zone.code, quantities), source=str(_notes().get("source", "")))
 
 
 def latest_days(session: Session, zone: Zone, config: HealthConfig, *, now_ms: int, days: int = 2
