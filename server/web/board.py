@@ -65,14 +65,14 @@ def board_results(code: str, services: ServicesDep, session: SessionDep, k: Toke
     zone = zone_of_token(session, code, k)
     if zone is None:
         return _refused(partial=True)
-    days = board_view.latest_days(session, zone, services.health, now_ms=services.now_ms())
-    return render("_board_results.html", days=days)
+    results = board_view.latest_results(session, zone, services.health, now_ms=services.now_ms())
+    return render("_board_results.html", results=results)
 
 
 def _card(services: Services, session: Session, zone: Zone) -> Response:
     now = services.now_ms()
-    pdf = card_pdf(_board(services, session, zone), board_view.latest_days(session, zone, services.health, now_ms=now),
-                   tz=services.health.tz, now_ms=now)
+    results = board_view.latest_results(session, zone, services.health, now_ms=now)
+    pdf = card_pdf(_board(services, session, zone), results, tz=services.health.tz, now_ms=now)
     return Response(pdf, media_type="application/pdf", headers={
         "Cache-Control": "no-store", "Content-Disposition": f'inline; filename="hazard-card-{zone.code}.pdf"'})
 

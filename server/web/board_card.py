@@ -14,13 +14,14 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, Spacer, Table, TableStyle
 
 from server.health.exports_pdf import Document
-from server.web.board_view import Board, DayResult
+from server.web.board_view import Board, Results
 from server.web.templating import num
 
 _EN = {"title": "Hazard notification card", "zone": "Zone", "site": "site", "hazards": "Hazards in this zone",
        "hazard": "Hazard", "effects": "Health effects", "ppe": "Required protection", "levels": "Current levels",
        "sensor": "Sensor", "value": "Value", "action": "Action level", "limit": "Limit", "state": "State",
-       "results": "Latest monitoring results (zone series, per day)", "day": "Day", "mean": "Mean",
+       "results": "Latest monitoring results (zone series, per shift and per day)", "window": "Shift or day",
+       "mean": "Mean",
        "stel": "Highest 15-min", "peak": "Highest", "coverage": "Coverage", "emergency": "In an emergency",
        "team": "Alert the emergency team (contact group)", "step": "Step", "who": "Who",
        "none": "none", "asof": "Data as of", "source": "Sources",
@@ -28,7 +29,7 @@ _EN = {"title": "Hazard notification card", "zone": "Zone", "site": "site", "haz
 _ZH = {"title": "职业病危害告知卡", "zone": "区域", "site": "厂区", "hazards": "本区域职业病危害因素",
        "hazard": "危害因素", "effects": "健康危害", "ppe": "防护措施", "levels": "当前浓度（强度）",
        "sensor": "监测点", "value": "当前值", "action": "行动值", "limit": "限值", "state": "状态",
-       "results": "最新监测结果（区域，按日）", "day": "日期", "mean": "平均值", "stel": "最高15分钟",
+       "results": "最新监测结果（区域，按班次和日）", "window": "班次或日期", "mean": "平均值", "stel": "最高15分钟",
        "peak": "最高值", "coverage": "覆盖率", "emergency": "应急处置", "team": "通知应急小组（联系组）",
        "step": "步骤", "who": "责任人", "none": "无", "asof": "数据截至", "source": "依据",
        "noplan": "撤离至上风向，报警并报告主管。"}
@@ -81,7 +82,7 @@ class _Card:
         self.doc.story.append(Spacer(1, 3 * mm))
 
 
-def _page(doc: _Card, b: Board, days: Sequence[DayResult], words: dict[str, str], *, zh: bool, asof: str) -> None:
+def _page(doc: _Card, b: Board, results: Results, words: dict[str, str], *, zh: bool, asof: str) -> None:
     w = doc.width
     doc.h(f"{words['title']}: {b.name} ({b.code})", 0)
     doc.p(f"{words['zone']} {b.code} · {words['site']} {b.site or '-'} · {words['asof']} {asof}")
@@ -98,9 +99,9 @@ def _page(doc: _Card, b: Board, days: Sequence[DayResult], words: dict[str, str]
               or [[words["none"], "", "", "", ""]],
               widths=[0.34 * w, 0.18 * w, 0.16 * w, 0.16 * w, 0.16 * w])
     doc.h(words["results"], 2)
-    doc.table([words["day"], words["hazard"], words["mean"], words["stel"], words["peak"], words["coverage"]],
-              [[r.day.day.isoformat(), f"{r.substance} ({r.unit})", num(r.day.mean), num(r.day.stel_max),
-                num(r.day.peak), f"{r.day.coverage * 100:.0f} %"] for r in days]
+    doc.table([words["window"], words["hazard"], words["mean"], words["stel"], words["peak"], words["coverage"]],
+              [[r.label, f"{r.substance} ({r.unit})", num(r.row.mean), num(r.row.stel_max), num(r.row.peak),
+                f"{r.row.coverage * 100:.0f} %"] for r in (*results.shifts, *results.days)]
               or [[words["none"], "", "", "", "", ""]])
     doc.h(words["emergency"], 2)
     for plan in b.plans:
@@ -114,13 +115,13 @@ def _page(doc: _Card, b: Board, days: Sequence[DayResult], words: dict[str, str]
     doc.p(f"{words['source']}: {b.source}")
 
 
-def card_pdf(b: Board, days: Sequence[DayResult], *, tz: ZoneInfo, now_ms: int) -> bytes:
+def card_pdf(b: Board, results: Results, *, tz: ZoneInfo, now_ms: int) -> bytes:
     """Two A4 pages, English then Chinese, with the same content."""
     asof = dt.datetime.fromtimestamp(now_ms / 1000, tz).strftime("%Y-%m-%d %H:%M")
     doc = Document(f"Hazard notification card {b.code}")
     doc.doc.topMargin = 15 * mm
     card = _Card(doc)
-    _page(card, b, days, _EN, zh=False, asof=asof)
+    _page(card, b, results, _EN, zh=False, asof=asof)
     doc.story.append(PageBreak())
-    _page(card, b, days, _ZH, zh=True, asof=asof)
+    _page(card, b, results, _ZH, zh=True, asof=asof)
     return doc.build()

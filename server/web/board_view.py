@@ -9,17 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exposure.catalogue import load_catalogue
 from server.alerts.rules import RuleSet
 from server.emergency.plans import Plan
-from server.health.zone_report import DayRow, zone_month
-from server.org.models import Zone
+from server.health.zone_report import WindowResult, zone_windows
+from server.org.models import ShiftPattern, Zone
 from server.settings import HealthConfig
 from server.web import views
 
@@ -43,10 +45,9 @@ class PlanNote:
 
 
 @dataclass(frozen=True)
-class DayResult:
-    substance: str
-    unit: str
-    day: DayRow
+class Results:
+    shifts: tuple[WindowResult, ...]
+    days: tuple[WindowResult, ...]
 
 
 @dataclass(frozen=True)
@@ -108,14 +109,35 @@ def board(session: Session, rules: RuleSet, plans: dict[str, Plan], zone: Zone, 
                  plans=plans_for(plans, rules, zone.code, quantities), source=str(_notes().get("source", "")))
 
 
-def latest_days(session: Session, zone: Zone, config: HealthConfig, *, now_ms: int, days: int = 2
-                ) -> tuple[DayResult, ...]:
-    """The zone series' results of the latest days with data (today so far first), per hazard."""
+def _local_ms(day: dt.date, hhmm: str, tz: dt.tzinfo) -> int:
+    h, m = (int(x) for x in hhmm.split(":"))
+    return int(dt.datetime.combine(day, dt.time(h, m), tzinfo=tz).timestamp() * 1000)
+
+
+def windows(patterns: Sequence[tuple[str, str, float]], config: HealthConfig, *, now_ms: int, days: int = 2
+            ) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """The latest days (today so far first) and the shifts of each pattern that started in them, newest first."""
     today = dt.datetime.fromtimestamp(now_ms / 1000, config.tz).date()
-    months = sorted({today.strftime("%Y-%m"), (today - dt.timedelta(days=days - 1)).strftime("%Y-%m")})
-    out: list[DayResult] = []
-    for month in months:
-        for h in zone_month(session, zone, month, config).hazards:
-            out.extend(DayResult(h.substance, h.unit, d) for d in h.days
-                       if today - dt.timedelta(days=days) < d.day <= today and d.coverage > 0)
-    return tuple(sorted(out, key=lambda r: (-r.day.day.toordinal(), r.substance)))
+    day_list = [(str(today - dt.timedelta(days=k)), _local_ms(today - dt.timedelta(days=k), "00:00", config.tz),
+                 min(now_ms, _local_ms(today - dt.timedelta(days=k - 1), "00:00", config.tz))) for k in range(days)]
+    shifts = []
+    for code, start, hours in patterns:
+        for k in range(days):
+            d = today - dt.timedelta(days=k)
+            a = _local_ms(d, start, config.tz)
+            if a < now_ms:
+                shifts.append((f"{d} {code} {start}", a, min(now_ms, a + round(hours * 3_600_000))))
+    shifts.sort(key=lambda w: -w[1])
+    return day_list, shifts[:4]
+
+
+def latest_results(session: Session, zone: Zone, config: HealthConfig, *, now_ms: int) -> Results:
+    """The zone series' results per shift and per day (zone-level: the highest of its sensors, never a person)."""
+    patterns = [(p.code, p.start, p.hours) for p in session.execute(select(ShiftPattern)
+                                                                     .order_by(ShiftPattern.code)).scalars()]
+    day_list, shifts = windows(patterns, config, now_ms=now_ms)
+    rows = zone_windows(session, zone, [*shifts, *day_list], config)
+    keep = [r for r in rows if r.row.coverage > 0]
+    shift_labels = {w[0] for w in shifts}
+    return Results(shifts=tuple(r for r in keep if r.label in shift_labels),
+                   days=tuple(r for r in keep if r.label not in shift_labels))
