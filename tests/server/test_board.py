@@ -1,6 +1,7 @@
 """The zone notice board in a real browser (Debian's Chromium) against a real server process: an admin makes a
 kiosk link through the API, a fresh browser without any sign-in opens the board and sees the zone's live level
-against its limits and its hazards; after the link is revoked the same address shows the refusal page."""
+against its limits and its hazards; after the link is revoked the open board's next refresh and the same address
+show the refusal page."""
 
 from __future__ import annotations
 
@@ -101,6 +102,9 @@ def test_a_kiosk_link_opens_the_board_without_sign_in_until_revoked(server, brow
 
     r = httpx.delete(f"{server.url}/api/v1/zones/tank-farm/board-links/{link['id']}", headers=admin, timeout=10)
     assert r.status_code == 200, r.text
+    page.evaluate("url => htmx.ajax('GET', url, {target: '#live'})", f"/board/tank-farm/live?k={link['token']}")
+    page.wait_for_selector("#live .refusal", timeout=5000)  # the open board's next refresh shows the refusal
+    assert page.query_selector("#live .level") is None
     response = page.goto(link["url"])
     assert response is not None and response.status == 403
     page.wait_for_selector(".refusal", timeout=5000)
