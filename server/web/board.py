@@ -49,7 +49,7 @@ def board_page(code: str, services: ServicesDep, session: SessionDep, k: TokenQ 
     zone = zone_of_token(session, code, k)
     if zone is None:
         return _refused()
-    return render("board.html", b=_board(services, session, zone), k=k)
+    return render("board.html", b=_board(services, session, zone), k=k, now_ms=services.now_ms())
 
 
 @router.get("/board/{code}/live", response_class=HTMLResponse)

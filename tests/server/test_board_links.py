@@ -4,6 +4,7 @@ and Chinese with the Chinese font embedded."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -11,6 +12,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from server.accounts.models import AuditEntry
+from server.settings import Settings
+from server.web.board_view import windows
 from tests.kit.server import session
 from tests.server.api_kit import batch, bearer, now_ms, reading, user_token
 
@@ -103,3 +106,13 @@ def test_the_hazard_card_is_two_a4_pages_in_english_and_chinese(app, client, adm
     staff = client.get("/zones/tank-farm/card.pdf", headers=bearer(user_token(app, "fac", "facilities")))
     assert staff.status_code == 200 and staff.content[:5] == b"%PDF-"
     assert client.get("/zones/tank-farm/card.pdf").status_code == 401
+
+
+def test_the_results_windows_are_today_yesterday_and_the_latest_shifts(tmp_path):
+    """Days end now (today so far); a shift that has not started yet is left out, one running ends now."""
+    config = Settings(data_dir=tmp_path).health
+    now = int(dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.UTC).timestamp() * 1000)
+    days, shifts = windows([("day", "07:00", 8), ("night", "19:00", 12)], config, now_ms=now)
+    assert [d[0] for d in days] == ["2026-12-04", "2026-12-03"] and days[0][2] == now
+    assert [s[0] for s in shifts] == ["2026-12-04 day 07:00", "2026-12-03 night 19:00", "2026-12-03 day 07:00"]
+    assert shifts[0][2] == now
