@@ -32,6 +32,8 @@ from server.request_limits import RequestGuard
 from server.security_headers import SecurityHeaders
 from server.series.router import router as series_router
 from server.settings import Settings
+from server.web.board import router as board_router
+from server.web.board_api import router as board_api_router
 from server.web.facilities_pages import router as facilities_pages_router
 from server.web.incident_pages import router as incident_pages_router
 from server.web.pages import router as pages_router
@@ -66,9 +68,10 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     api = APIRouter(prefix="/api/v1")
     for router in (ingest_router, agent_tokens_router, accounts_router, accounts_admin_router, overview_router,
                    series_router, alerts_router, alert_detail_router, notify_router, emergency_router, org_router,
-                   health_router, segs_router, calibration_router):
+                   health_router, segs_router, calibration_router, board_api_router):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(board_router)  # /board/{zone}: the kiosk notice board, its partials and hazard card
     app.include_router(pages_router)  # /, /live, /zones/{code}, /alerts, /alerts/{id}, /incident, /web/partials
     app.include_router(facilities_pages_router)  # /agents, /sensors, /calibration, /rules and their partials
     app.mount("/static", static_files(), name="static")  # the pages' packaged assets

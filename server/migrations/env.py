@@ -14,7 +14,8 @@ import server.emergency.models
 import server.health.models
 import server.notify.models
 import server.org.models
-import server.series.models  # noqa: F401  (every feature's tables, so the metadata is complete)
+import server.series.models
+import server.web.board_links  # noqa: F401  (every feature's tables, so the metadata is complete)
 from server.db.base import Base
 
 config = context.config
