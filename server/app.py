@@ -32,6 +32,7 @@ from server.request_limits import RequestGuard
 from server.security_headers import SecurityHeaders
 from server.series.router import router as series_router
 from server.settings import Settings
+from server.web.live_events import router as live_events_router
 from server.web.pages import router as pages_router
 from server.web.pages import static_files
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
         api.include_router(router)
     app.include_router(api)
     app.include_router(pages_router)  # /, /live, /zones/{code}, /alerts, /alerts/{id}, /incident, /web/partials
+    app.include_router(live_events_router)  # /web/events: the pages' live stream (SSE)
     app.mount("/static", static_files(), name="static")  # the pages' packaged assets
     app.include_router(emergency_pages)  # the printable report and the public muster link
     app.include_router(metrics_router)  # /metrics for Prometheus (HAZMON_METRICS_TOKEN)
