@@ -117,6 +117,8 @@
     }
   });
 
+  document.body.addEventListener("htmx:afterSwap", () => { if (hazmon.signedIn) startStream(); });
+
   function refresh(el) { htmx.trigger(el, "hazmon:refresh"); }
 
   let started = false;
