@@ -150,8 +150,9 @@ def test_a_tile_turns_red_without_a_reload_and_shows_shift_exposure(server, brow
     _shot(page, "zone-live-390")
 
 
-def test_the_banner_shows_when_the_server_stops(server, browser):
-    """The live stream's loss shows the connection banner within 10 s."""
+def test_the_banner_shows_when_the_server_stops_and_goes_when_it_is_back(server, browser, tmp_path):
+    """The live stream's loss shows the connection banner within 10 s; once the server is back the stream
+    reconnects, the banner goes and the tile is current again."""
     _seed(server)
     page = _sign_in(server, browser, "/")
     page.wait_for_selector('.tile[data-zone="tank-farm"]', timeout=5000)
@@ -159,6 +160,13 @@ def test_the_banner_shows_when_the_server_stops(server, browser):
     page.wait_for_selector("#connection:not([hidden])", timeout=10_000)
     assert "Connection lost at" in page.inner_text("#connection")
     _shot(page, "dashboard-lost-live")
+    again = ServerProcess(tmp_path, port=server.port, profile="eu")
+    again.start()
+    try:
+        page.wait_for_selector("#connection[hidden]", state="attached", timeout=15_000)
+        page.wait_for_selector('.tile[data-zone="tank-farm"]', timeout=5000)
+    finally:
+        again.stop()
 
 
 def test_sign_out_returns_to_the_login_form(server, browser):

@@ -104,7 +104,7 @@
     document.body.classList.toggle("stale-data", !!lost);
     if (lost) $("connection").textContent = "Connection lost at " + hazmon.time(lastOk) + ": values may be stale.";
     const cadence = $("cadence");
-    if (cadence) cadence.textContent = lost ? "Not updating." : "Updates every 2 s.";
+    if (cadence && live) cadence.textContent = lost ? "Not updating." : "Updates every 2 s.";
   }
   document.body.addEventListener("htmx:afterRequest", (e) => {
     const xhr = e.detail.xhr;
