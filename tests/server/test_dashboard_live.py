@@ -194,3 +194,18 @@ def test_a_worker_is_offered_no_operations_page(server, browser):
     staff.wait_for_selector("header.top nav a:visible", timeout=5000)
     assert staff.locator("header.top nav a:visible").count() == 4
     assert staff.is_hidden("#no-access")
+
+
+def test_the_live_stream_needs_a_staff_session(server):
+    """/web/events answers 401 without a session and 403 to a worker; a safety manager gets an event stream."""
+    assert httpx.get(server.url + "/web/events", timeout=5).status_code == 401
+    for user, role, status in (("wk", "worker", 403), ("chief", "safety_manager", 200)):
+        server.add_user(user, role, PASSWORD)
+        login = httpx.post(f"{server.url}/api/v1/auth/login", json={"username": user, "password": PASSWORD},
+                           timeout=5)
+        assert login.status_code == 200, login.text
+        with httpx.stream("GET", server.url + "/web/events", cookies=login.cookies, timeout=5) as r:
+            assert r.status_code == status
+            if status == 200:
+                assert r.headers["content-type"].startswith("text/event-stream")
+                assert next(r.iter_lines()).startswith("retry:")
