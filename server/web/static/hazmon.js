@@ -72,7 +72,11 @@
       lastOk = Date.now();
       if (streamLost) { showLost(false); liveParts().forEach(refresh); }
     });
-    source.addEventListener("change", () => { lastOk = Date.now(); liveParts().forEach(refresh); });
+    source.addEventListener("change", () => {
+      lastOk = Date.now();
+      if (streamLost) showLost(false);
+      liveParts().forEach(refresh);
+    });
     source.addEventListener("error", () => {
       if (!hazmon.signedIn) return;
       showLost(true);
