@@ -60,7 +60,7 @@ def _criterion(rules: RuleSet, quantity: str) -> str:
 
 
 def sensor_exposure(session: Session, rules: RuleSet, *, sensor_id: int, sensor: str, substance: str,
-                    quantity: str, profile: str, since_ms: int, now_ms: int,
+                    quantity: str, variant: str | None, profile: str, since_ms: int, now_ms: int,
                     shift_src: Literal["roster", "last hours"]) -> ShiftExposure | None:
     """The sensor's exposure to the substance over [since_ms, now_ms), or None without readings, a limit or a
     unit the limit can be expressed in."""
@@ -82,7 +82,7 @@ def sensor_exposure(session: Session, rules: RuleSet, *, sensor_id: int, sensor:
             dose = noise_dose(series, criterion=_criterion(rules, quantity), shift_h=DEFAULT_SHIFT_H)
             return ShiftExposure(sensor, substance, "dose", dose.dose_percent, dose.dose_percent, "%",
                                  f"100 % dose ({dose.criterion})", since_ms, shift_src)
-        limit = applicable_limit(substance, profile, "twa")
+        limit = applicable_limit(substance, profile, "twa", variant=variant)
         if limit is None:
             return None
         result = twa(series, limit=limit)
@@ -95,14 +95,16 @@ def sensor_exposure(session: Session, rules: RuleSet, *, sensor_id: int, sensor:
 
 
 def zone_exposure(session: Session, rules: RuleSet, *, zone_id: int, sensors: Iterable[tuple[int, str]],
-                  hazards: Iterable[tuple[str, str]], profile: str, now_ms: int) -> tuple[ShiftExposure, ...]:
-    """Each (zone sensor, declared hazard) pair's exposure this shift; `hazards` are (substance, quantity)."""
+                  hazards: Iterable[tuple[str, str, str | None]], profile: str,
+                  now_ms: int) -> tuple[ShiftExposure, ...]:
+    """Each (zone sensor, declared hazard) pair's exposure this shift; `hazards` are (substance, quantity, the
+    catalogue variant whose limit applies)."""
     since, src = shift_window(session, zone_id, now_ms=now_ms)
     out: list[ShiftExposure] = []
-    for substance, quantity in sorted(set(hazards)):
+    for substance, quantity, variant in sorted(set(hazards), key=lambda h: (h[0], h[1], h[2] or "")):
         for sid, name in sensors:
             e = sensor_exposure(session, rules, sensor_id=sid, sensor=name, substance=substance, quantity=quantity,
-                                profile=profile, since_ms=since, now_ms=now_ms, shift_src=src)
+                                variant=variant, profile=profile, since_ms=since, now_ms=now_ms, shift_src=src)
             if e is not None:
                 out.append(e)
     return tuple(out)
@@ -120,7 +122,8 @@ def exposure_by_zone(session: Session, rules: RuleSet, *, profile: str, now_ms: 
             select(Sensor.id, Sensor.name).join(ZoneSensor, ZoneSensor.sensor_id == Sensor.id)
             .where(ZoneSensor.zone_id == zone.id, ZoneSensor.start_ms <= now_ms,
                    or_(ZoneSensor.end_ms.is_(None), ZoneSensor.end_ms > now_ms)).order_by(Sensor.name)).all()
-        hazards = session.execute(select(Hazard.substance, Hazard.quantity).where(Hazard.zone_id == zone.id)).all()
+        hazards = session.execute(select(Hazard.substance, Hazard.quantity, Hazard.variant)
+                                  .where(Hazard.zone_id == zone.id)).all()
         out[zone.code] = zone_exposure(session, rules, zone_id=zone.id, sensors=[(s, n) for s, n in sensors],
-                                       hazards=[(s, q) for s, q in hazards], profile=profile, now_ms=now_ms)
+                                       hazards=[(s, q, v) for s, q, v in hazards], profile=profile, now_ms=now_ms)
     return out
