@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
     from server.settings import Settings
 
+#: on SIGTERM, how long open requests (a page's live stream: server/web/live_events.py) may take before they are cut
+SHUTDOWN_GRACE_S = 3
+
 server_app = typer.Typer(help="Run the hazmon server and manage its database, users and tokens.",
                          no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
@@ -96,7 +99,8 @@ def run(
         raise _fail(Exception(with_line(one_line(str(exc))))) from None
     typer.echo(f"hazmon server on http://{settings.host}:{settings.port}  (data: {settings.database_url})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                log_config=uvicorn_log_config(settings.log_level))
+                log_config=uvicorn_log_config(settings.log_level),
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S)  # the pages' live streams never end by themselves
 
 
 @db_app.command("upgrade")

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from server.accounts.auth import StaffDep
 from server.services import ServicesDep, SessionDep
-from server.web import views
+from server.web import shift_exposure, views
 from server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -96,16 +96,33 @@ def swagger_asset(name: str) -> Response:
 def dashboard_part(services: ServicesDep, session: SessionDep, _: StaffDep) -> HTMLResponse:
     now = services.now_ms()
     unreachable = services.notifier.config.unreachable()
+    exposure = shift_exposure.exposure_by_zone(session, services.alerting.rules, profile=services.alerting.site_profile,
+                                               now_ms=now)
     return render("_dashboard.html", board=views.dashboard(session, services.alerting.rules, now_ms=now),
-                  warnings=[unreachable] if unreachable else [], now_ms=now)
+                  warnings=[unreachable] if unreachable else [], now_ms=now, exposure=exposure)
 
 
 @router.get("/web/partials/zones/{code}", response_class=HTMLResponse)
 def zone_part(code: str, services: ServicesDep, session: SessionDep, _: StaffDep) -> HTMLResponse:
-    z = views.zone_page(session, services.alerting.rules, code, now_ms=services.now_ms())
+    now = services.now_ms()
+    z = views.zone_page(session, services.alerting.rules, code, now_ms=now)
     if z is None:
         return render("_missing.html", status_code=404, what=f"zone {code}")
-    return render("_zone.html", z=z)
+    exposure = shift_exposure.exposure_by_zone(session, services.alerting.rules, profile=services.alerting.site_profile,
+                                               now_ms=now, code=code)
+    return render("_zone.html", z=z, exposure=exposure.get(code, ()))
+
+
+@router.get("/web/partials/zones/{code}/live", response_class=HTMLResponse)
+def zone_live_part(code: str, services: ServicesDep, session: SessionDep, _: StaffDep) -> HTMLResponse:
+    """What moves on a zone page (its exposure this shift and its alerts), refreshed by the live stream."""
+    now = services.now_ms()
+    z = views.zone_page(session, services.alerting.rules, code, now_ms=now)
+    if z is None:
+        return render("_missing.html", status_code=404, what=f"zone {code}")
+    exposure = shift_exposure.exposure_by_zone(session, services.alerting.rules, profile=services.alerting.site_profile,
+                                               now_ms=now, code=code)
+    return render("_zone_live.html", z=z, exposure=exposure.get(code, ()))
 
 
 @router.get("/web/partials/alerts", response_class=HTMLResponse)

@@ -1,5 +1,7 @@
 // Shared by the operations pages: sign-in (the session cookie), the page's partials loaded and refreshed with
-// htmx, and the connection banner that says when updates stop instead of showing old values as current.
+// htmx, the live stream (/web/events, server-sent events) that refreshes the [data-live] parts when readings or
+// alerts change, the connection banner that says when updates stop instead of showing old values as current, the
+// nav links a role may follow, and signing out.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -24,9 +26,67 @@
   };
   hazmon.time = (ms) => new Date(ms).toLocaleTimeString();
 
+  //: the roles that may read the operations pages (server/accounts/auth.py: STAFF, and admin)
+  const STAFF = ["admin", "safety_manager", "facilities", "record_keeper", "auditor"];
+
   function showLogin() {
     hazmon.signedIn = false;
+    stopStream();
     $("app").hidden = true; $("login").hidden = false; $("who").textContent = "";
+    $("signout").hidden = true;
+    $("connection").hidden = true;
+    document.body.classList.remove("stale-data");
+  }
+
+  function showRole(role) {
+    const staff = STAFF.includes(role);
+    document.querySelectorAll("[data-staff]").forEach((el) => { el.hidden = !staff; });
+    $("no-access").hidden = staff;
+    if (!staff) $("no-access").textContent = "Your role (" + role + ") may not see the operations pages.";
+    return staff;
+  }
+
+  $("signout").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try { await fetch("/api/v1/auth/logout", {method: "POST", credentials: "same-origin"}); } catch (err) { /* gone anyway */ }
+    showLogin();
+  });
+
+  // -- the live stream: a change refreshes the live parts; an error shows the banner until it reconnects
+  let source = null;
+  let streamLost = false;
+  function liveParts() { return document.querySelectorAll("[data-live]"); }
+  function showLost(lost) {
+    streamLost = lost;
+    $("connection").hidden = !lost;
+    document.body.classList.toggle("stale-data", lost);
+    if (lost) $("connection").textContent = "Connection lost at " + hazmon.time(lastOk || Date.now()) + ": values may be stale. Reconnecting…";
+    const cadence = $("cadence");
+    if (cadence) cadence.textContent = lost ? "Not updating." : "Live: updates as readings arrive.";
+  }
+  function stopStream() { if (source) { source.close(); source = null; } }
+  function startStream() {
+    if (source || !liveParts().length) return;
+    source = new EventSource("/web/events");
+    source.addEventListener("hello", () => {
+      lastOk = Date.now();
+      if (streamLost) { showLost(false); liveParts().forEach(refresh); }
+    });
+    source.addEventListener("change", () => {
+      lastOk = Date.now();
+      if (streamLost) showLost(false);
+      liveParts().forEach(refresh);
+    });
+    source.addEventListener("error", () => {
+      if (!hazmon.signedIn) return;
+      showLost(true);
+      if (source && source.readyState === EventSource.CLOSED) {  // refused (401/403, a restart): try again
+        stopStream();
+        setTimeout(async () => {
+          try { await hazmon.api("/auth/me"); startStream(); } catch (err) { if (hazmon.signedIn) setTimeout(startStream, 3000); }
+        }, 3000);
+      }
+    });
   }
 
   $("login").addEventListener("submit", async (e) => {
@@ -42,12 +102,13 @@
   let lastOk = 0;
   let live = false;
   function watchConnection() {
+    if (streamLost) return;
     const lost = live && lastOk && Date.now() - lastOk > LOST_AFTER_MS;
     $("connection").hidden = !lost;
     document.body.classList.toggle("stale-data", !!lost);
     if (lost) $("connection").textContent = "Connection lost at " + hazmon.time(lastOk) + ": values may be stale.";
     const cadence = $("cadence");
-    if (cadence) cadence.textContent = lost ? "Not updating." : "Updates every 2 s.";
+    if (cadence && live) cadence.textContent = lost ? "Not updating." : "Updates every 2 s.";
   }
   document.body.addEventListener("htmx:afterRequest", (e) => {
     const xhr = e.detail.xhr;
@@ -60,6 +121,8 @@
     }
   });
 
+  document.body.addEventListener("htmx:afterSwap", () => { if (hazmon.signedIn) startStream(); });
+
   function refresh(el) { htmx.trigger(el, "hazmon:refresh"); }
 
   let started = false;
@@ -68,8 +131,10 @@
       const me = await hazmon.api("/auth/me");
       Object.assign(hazmon, {signedIn: true, role: me.role, name: me.name});
       $("who").textContent = me.name + " (" + me.role + ")";
+      $("signout").hidden = false;
       $("app").hidden = false;
     } catch (e) { return; /* showLogin already called on 401 */ }
+    if (!showRole(hazmon.role)) return;
     document.querySelectorAll("[data-refresh]").forEach((el) => {
       refresh(el);
       const every = Number(el.dataset.refresh);
@@ -78,9 +143,12 @@
         setInterval(() => { if (hazmon.signedIn) refresh(el); }, every);
       }
     });
+    startStream();
     if (!started && live) setInterval(watchConnection, 1000);
     started = true;
     document.dispatchEvent(new CustomEvent("hazmon:signed-in"));
   }
-  start();
+  // after htmx has processed the page (its own DOMContentLoaded listener was added first): a refresh triggered
+  // earlier would reach parts htmx does not know yet and leave them "Loading..."
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();
