@@ -41,6 +41,10 @@
   function showRole(role) {
     const staff = STAFF.includes(role);
     document.querySelectorAll("[data-staff]").forEach((el) => { el.hidden = !staff; });
+    // a link some staff roles may not follow names the roles that may (the server refuses the others anyway)
+    document.querySelectorAll("[data-roles]").forEach((el) => {
+      el.hidden = !el.dataset.roles.split(" ").includes(role);
+    });
     $("no-access").hidden = staff;
     if (!staff) $("no-access").textContent = "Your role (" + role + ") may not see the operations pages.";
     return staff;
