@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from itertools import groupby
 from pathlib import Path
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -72,10 +73,18 @@ def _latin1(text: str) -> bool:
     return True
 
 
-def _t(text: object) -> str:
-    """Escaped paragraph text; non-Latin-1 text in the CJK font."""
-    s = escape("" if text is None else str(text))
-    return s if _latin1(s) else f'<font name="{_CJK}">{s}</font>'
+def mixed_markup(text: object) -> str:
+    """Escaped paragraph markup with each run of characters outside Latin-1 in the CJK font, the rest in the
+    base font: Droid Sans Fallback has no Latin glyphs, so a mixed line set wholly in it would lose its digits and
+    Latin words ("张伟 ZX-1001")."""
+    parts = []
+    for cjk, run in groupby("" if text is None else str(text), key=lambda ch: ord(ch) > 0xFF):
+        chunk = escape("".join(run))
+        parts.append(f'<font name="{_CJK}">{chunk}</font>' if cjk else chunk)
+    return "".join(parts)
+
+
+_t = mixed_markup
 
 
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, Spacer, Table, TableStyle
 
-from server.health.exports_pdf import Document
+from server.health.exports_pdf import Document, mixed_markup
 from server.web.board_view import Board, Results
 from server.web.templating import num
 
@@ -39,21 +38,6 @@ _STATE_ZH = {"ok": "正常", "warning": "预警", "critical": "超标", "emergen
 _CJK = "HazmonCJK"  # registered by Document (server/health/exports_pdf.py)
 
 
-def _mixed(text: object) -> str:
-    """Paragraph markup with each run outside Latin-1 in the CJK font (Droid Sans Fallback has no Latin glyphs,
-    so a whole mixed line in it loses its digits and Latin words)."""
-    out: list[str] = []
-    for ch in escape("" if text is None else str(text)):
-        cjk = ord(ch) > 0xFF
-        if out and out[-1].startswith("<font") == cjk and cjk:
-            out[-1] = out[-1][:-7] + ch + "</font>"
-        elif cjk:
-            out.append(f'<font name="{_CJK}">{ch}</font>')
-        elif out and not out[-1].startswith("<font"):
-            out[-1] += ch
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 class _Card:
@@ -64,16 +48,17 @@ class _Card:
         self.width = doc.width
 
     def h(self, text: str, level: int = 1) -> None:
-        self.doc.story.append(Paragraph(_mixed(text), self.doc.styles["Title" if level == 0 else f"Heading{level}"]))
+        style = self.doc.styles["Title" if level == 0 else f"Heading{level}"]
+        self.doc.story.append(Paragraph(mixed_markup(text), style))
 
     def p(self, text: str) -> None:
-        self.doc.story.append(Paragraph(_mixed(text), self.doc.styles["BodyText"]))
+        self.doc.story.append(Paragraph(mixed_markup(text), self.doc.styles["BodyText"]))
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float] | None = None,
               size: float = 10.0) -> None:
         style = self.doc.styles["BodyText"].clone("card-cell", fontSize=size, leading=size + 2)
-        data = [[Paragraph(f"<b>{_mixed(h)}</b>", style) for h in header]]
-        data += [[Paragraph(_mixed(c), style) for c in row] for row in rows]
+        data = [[Paragraph(f"<b>{mixed_markup(h)}</b>", style) for h in header]]
+        data += [[Paragraph(mixed_markup(c), style) for c in row] for row in rows]
         t = Table(data, colWidths=widths, repeatRows=1)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),

@@ -212,8 +212,8 @@ def test_zone_rule_applies_to_the_sensors_of_the_zone(server):
 
 
 def test_alert_and_incident_pages_are_served_and_linked(server):
-    """/alerts and /incident serve their pages (they read the authenticated API); the live page links them."""
-    for path, marker in (("/alerts", "acknowledge"), ("/incident", "Checklist")):
+    """/alerts and /incident serve their shells (they load authenticated partials); the pages link them."""
+    for path, marker in (("/alerts", "/web/partials/alerts"), ("/incident", "/web/partials/incidents")):
         page = server.client.get(path)
         assert page.status_code == 200 and marker in page.text
     assert 'href="/alerts"' in server.client.get("/").text and 'href="/live"' in server.client.get("/").text

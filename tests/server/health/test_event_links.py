@@ -99,7 +99,7 @@ def test_incident_evidence_follows_the_checklist_and_own_muster_answer(plan_env:
     (e1,) = _incidents(env, ids["W1"], role="worker")
     ev = e1["incident"]
     assert [s["done_ms"] for s in ev["steps"]] == [at(9.1), None]
-    assert ev["own_muster"] == {"person_id": "W1", "safe_ms": at(9.1), "via": "api", "marked_by": "safety_manager"}
+    assert ev["own_muster"] == {"person_id": "W1", "safe_ms": at(9.1), "via": "staff", "marked_by": "safety_manager"}
     assert ev["muster_count"] == {"expected": 2, "safe": 2, "missing": 0}
     assert [h["action"] for h in e1["history"]] == ["opened", "notified", "step", "muster"]
     assert "Fitter on call" not in str(e1) and "W3" not in str(e1["history"])
