@@ -4,7 +4,8 @@
 
 Runs `hazmon demo` in a temporary data dir on a free port, waits until the gas leak has raised its alerts and
 started the emergency plan, signs in as the demo's admin in Debian's Chromium (Playwright, as the tests do) and
-saves one PNG per page: desktop width, and the alert page also at 390 px (a phone).
+saves one PNG per page: desktop width, the alert page also at 390 px (a phone), and the tank farm's notice
+board through a kiosk link, without signing in.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("live", "/live", "#live tbody tr"),
     ("incidents", "/incident", "#app .incident-card"),
     ("incident", "/incidents/1", "#app .steps"),
+    ("agents", "/agents", "#app .card"),
+    ("sensors", "/sensors", "#app .card"),
+    ("rules", "/rules", "#app .card"),
 )
 
 
@@ -44,8 +48,8 @@ def _start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
     raise SystemExit(f"the demo stopped before it printed its password (exit {proc.wait()})")
 
 
-def _first_alert(url: str, password: str, timeout_s: float) -> int:
-    """The id of the demo's first active alert, once the leak has raised one."""
+def _first_alert(url: str, password: str, timeout_s: float) -> tuple[int, str]:
+    """The id of the demo's first active alert, once the leak has raised one, and a kiosk link of its zone."""
     with httpx.Client(base_url=url, timeout=10) as client:
         r = client.post("/api/v1/auth/login", json={"username": "admin", "password": password})
         r.raise_for_status()
@@ -54,7 +58,9 @@ def _first_alert(url: str, password: str, timeout_s: float) -> int:
         while time.monotonic() < deadline:
             active = client.get("/api/v1/alerts", params={"state": "active"}).json()
             if active:
-                return int(active[0]["id"])
+                link = client.post("/api/v1/zones/tank-farm/board-links", json={"label": "screenshots"})
+                link.raise_for_status()
+                return int(active[0]["id"]), str(link.json()["url"])
             time.sleep(1)
     raise SystemExit(f"no alert within {timeout_s:.0f} s")
 
@@ -78,7 +84,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hazmon-shots-") as tmp:
         demo, password = _start_demo(Path(tmp), port)
         try:
-            alert = _first_alert(url, password, 90)
+            alert, board = _first_alert(url, password, 90)
             time.sleep(args.wait)
             with chromium() as browser:
                 page = browser.new_page(viewport={"width": 1280, "height": 860})
@@ -92,6 +98,8 @@ def main() -> None:
                 phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
                 phone.add_cookies(page.context.cookies())
                 _shot(phone.new_page(), f"{url}/alerts/{alert}", "#app canvas", args.out / "alert-phone.png")
+                kiosk = browser.new_page(viewport={"width": 1600, "height": 900})  # no sign-in: the link is enough
+                _shot(kiosk, board if board.startswith("http") else url + board, ".board-state", args.out / "board.png")
         finally:
             demo.terminate()
             demo.wait(30)
