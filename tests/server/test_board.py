@@ -9,17 +9,19 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.kit.browser import chromium
+from tests.kit.browser import chromium, screenshot
 from tests.kit.server import ServerProcess
 
 pytestmark = pytest.mark.slow
 
 SHOTS = Path(os.environ.get("HAZMON_SHOTS", "/tmp/wt-board-shots"))
+_shot = partial(screenshot, directory=SHOTS)
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +62,6 @@ def _seed(server: ServerProcess) -> tuple[dict[str, str], str]:
         assert r.status_code == 201, r.text
     return admin, start
 
-
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_a_kiosk_link_opens_the_board_without_sign_in_until_revoked(server, browser):

@@ -9,19 +9,22 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.kit.browser import chromium
+from tests.kit.browser import chromium, screenshot, sign_in
 from tests.kit.server import ServerProcess
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "correct horse battery"
 SHOTS = Path(os.environ.get("HAZMON_SHOTS", "/tmp/wt-dash-shots"))
+_sign_in = sign_in
+_shot = partial(screenshot, directory=SHOTS)
 MINUTE = 60_000
 H2S = [2.0 + (k % 5) * 0.5 for k in range(60)]  # an hour of one-minute means, ppm
 NOISE = [84.0] * 60  # dB(A): a projected dose under the 50 % action level
@@ -86,22 +89,6 @@ def _osha_hc_dose(levels: list[float]) -> float:
     return 100 * sum((1 / 60) / (8 / 2 ** ((lv - 90) / 5)) for lv in levels if lv >= 80)
 
 
-def _sign_in(server: ServerProcess, browser, path: str, *, user: str = "chief", role: str = "safety_manager",
-             **context):  # type: ignore[no-untyped-def]
-    server.add_user(user, role, PASSWORD)
-    page = browser.new_context(**context).new_page()
-    page.goto(server.url + path)
-    page.wait_for_selector("#login:not([hidden])", timeout=5000)
-    page.fill("#username", user)
-    page.fill("#password", PASSWORD)
-    page.click("#login button[type=submit]")
-    page.wait_for_selector("#app:not([hidden])", timeout=5000)
-    return page
-
-
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _percent(page, zone_sel: str, substance: str) -> float:  # type: ignore[no-untyped-def]

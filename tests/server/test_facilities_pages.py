@@ -11,18 +11,21 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.kit.browser import chromium
+from tests.kit.browser import chromium, screenshot, sign_in
 from tests.kit.server import ServerProcess
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "correct horse battery"
 SHOTS = Path(os.environ.get("HAZMON_SHOTS", "/tmp/wt-fac-shots"))
+_sign_in = partial(sign_in, user="fac", role="facilities")
+_shot = partial(screenshot, directory=SHOTS)
 PARTIALS = ("/web/partials/agents", "/web/partials/sensors", "/web/partials/calibration", "/web/partials/rules",
             "/web/partials/sensors/plant-a/tank-3-gas")
 
@@ -68,21 +71,6 @@ def _seed(server: ServerProcess) -> None:
     assert r.json()["calibration_overdue"] is True
 
 
-def _sign_in(server: ServerProcess, browser, path: str, **context):  # type: ignore[no-untyped-def]
-    server.add_user("fac", "facilities", PASSWORD)
-    page = browser.new_context(**context).new_page()
-    page.goto(server.url + path)
-    page.wait_for_selector("#login:not([hidden])", timeout=5000)
-    page.fill("#username", "fac")
-    page.fill("#password", PASSWORD)
-    page.click("#login button[type=submit]")
-    page.wait_for_selector("#app:not([hidden])", timeout=5000)
-    return page
-
-
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_facilities_sees_silent_sensor_overdue_calibration_and_raw_readings(server, browser):
@@ -174,13 +162,7 @@ def test_safety_manager_edits_rules_in_place_and_sends_a_test(server, browser):
     r = httpx.put(f"{server.url}/api/v1/notify/config", content=NOTIFY, timeout=10,
                   headers={"Authorization": f"Bearer {server.admin_token()}", "Content-Type": "text/plain"})
     assert r.status_code == 200, r.text
-    server.add_user("chief", "safety_manager", PASSWORD)
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(server.url + "/rules")
-    page.wait_for_selector("#login:not([hidden])", timeout=5000)
-    page.fill("#username", "chief")
-    page.fill("#password", PASSWORD)
-    page.click("#login button[type=submit]")
+    page = sign_in(server, browser, "/rules", viewport={"width": 1280, "height": 900})
     group = page.wait_for_selector('.card[data-group="duty"]', timeout=5000)
     assert "a-long-random-secret" not in page.content() and "***" in group.inner_text()
     before = len(server.get("/rules"))

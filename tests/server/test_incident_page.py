@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.emergency.muster import muster_signature
-from tests.kit.browser import chromium
+from tests.kit.browser import chromium, screenshot, sign_in
 from tests.kit.server import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -24,6 +25,8 @@ REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 KEY = "browser-test-secret-key"
 SHOTS = Path(os.environ.get("HAZMON_SHOTS", "/tmp/wt-inc-shots"))
+_sign_in = sign_in
+_shot = partial(screenshot, directory=SHOTS)
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
 
 
@@ -52,21 +55,6 @@ def _start(server: ServerProcess) -> int:
     return int(r.json()["id"])
 
 
-def _sign_in(server: ServerProcess, browser, path: str, **context):  # type: ignore[no-untyped-def]
-    server.add_user("chief", "safety_manager", PASSWORD)
-    page = browser.new_context(**context).new_page()
-    page.goto(server.url + path)
-    page.wait_for_selector("#login:not([hidden])", timeout=5000)
-    page.fill("#username", "chief")
-    page.fill("#password", PASSWORD)
-    page.click("#login button[type=submit]")
-    page.wait_for_selector("#app:not([hidden])", timeout=5000)
-    return page
-
-
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_a_step_is_confirmed_undone_and_closing_needs_a_reason(server, browser):

@@ -8,18 +8,21 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.kit.browser import chromium
+from tests.kit.browser import chromium, screenshot, sign_in
 from tests.kit.server import ServerProcess
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "correct horse battery"
 SHOTS = Path(os.environ.get("HAZMON_SHOTS", "/tmp/wt14-shots"))
+_sign_in = sign_in
+_shot = partial(screenshot, directory=SHOTS)
 
 
 @pytest.fixture(scope="module")
@@ -61,21 +64,6 @@ def _seed(server: ServerProcess) -> int:
     return int(alert["id"])
 
 
-def _sign_in(server: ServerProcess, browser, path: str, **context):  # type: ignore[no-untyped-def]
-    server.add_user("chief", "safety_manager", PASSWORD)
-    page = browser.new_context(**context).new_page()
-    page.goto(server.url + path)
-    page.wait_for_selector("#login:not([hidden])", timeout=5000)
-    page.fill("#username", "chief")
-    page.fill("#password", PASSWORD)
-    page.click("#login button[type=submit]")
-    page.wait_for_selector("#app:not([hidden])", timeout=5000)
-    return page
-
-
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_safety_manager_walks_dashboard_zone_and_inbox(server, browser):
