@@ -25,7 +25,7 @@ from server.counters import Counters
 from server.db.session import make_engine, make_sessionmaker, upgrade
 from server.emergency.records import IncidentRecordsSQL
 from server.emergency.service import Emergency
-from server.events import AlertEvent, Events, IncidentCall, IncidentOpened, Pulse, ReadingsBackfilled, ShiftsChanged
+from server.events import AlertEvent, Events, IncidentCall, IncidentOpened, ReadingsBackfilled, ShiftsChanged
 from server.health.links import HealthLinks
 from server.health.scheduler import run_scheduler
 from server.ingest.mqtt import MqttIngest
@@ -55,8 +55,6 @@ def build_services(settings: Settings, *, clock: Callable[[], int]) -> Services:
     events.subscribe(AlertEvent, notifier.on_alert, name="notify")
     events.subscribe(AlertEvent, links.on_alert, name="health")
     events.subscribe(AlertEvent, emergency.on_alert, name="emergency")
-    pulse = Pulse()
-    events.subscribe(AlertEvent, pulse.on_alert, name="web")
     events.subscribe(IncidentOpened, notifier.on_incident, name="notify")
     events.subscribe(IncidentOpened, links.on_incident, name="health")
     events.subscribe(IncidentCall, notifier.on_incident_call, name="notify")
@@ -69,7 +67,7 @@ def build_services(settings: Settings, *, clock: Callable[[], int]) -> Services:
     return Services(
         settings=settings, clock=clock, engine=engine, sessions=sessions, counters=counters, events=events,
         alerting=alerting, notifier=notifier, emergency=emergency, incidents=IncidentRecordsSQL(), health=health,
-        plugins=plugins, mqtt=mqtt, influx=influx, pulse=pulse,
+        plugins=plugins, mqtt=mqtt, influx=influx,
         login_throttle=LoginThrottle(per_account=settings.login_max_failures,
                                      per_address=settings.login_max_failures_per_address,
                                      window_s=settings.login_window_s),

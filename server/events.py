@@ -24,7 +24,6 @@ incident in a worker's file without importing the emergency feature.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -164,22 +163,6 @@ class Events:
                 results.append(None)
         return results
 
-
-class Pulse:
-    """A number that moves on every alert transition, for the pages' live stream (server/web/live_events.py),
-    which compares it, with the stored watermarks, between ticks."""
-
-    def __init__(self) -> None:
-        self._n = 0
-        self._lock = threading.Lock()
-
-    def on_alert(self, session: Session, event: AlertEvent) -> None:
-        with self._lock:
-            self._n += 1
-
-    @property
-    def value(self) -> int:
-        return self._n
 
 
 # -- the incident read seam ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ depend on it without importing another feature.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.counters import Counters
-from server.events import Events, IncidentRecords, Pulse
+from server.events import Events, IncidentRecords
 from server.settings import HealthConfig, Settings
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ class Services:
     mqtt: MqttIngest | None
     influx: InfluxForwarder | None
     login_throttle: LoginThrottle
-    pulse: Pulse = field(default_factory=Pulse)
 
     def now_ms(self) -> int:
         return int(self.clock())

@@ -1,6 +1,7 @@
 """GET /web/events: the operations pages' live stream (server-sent events). It says `change` when readings or
-alerts moved: every `TICK_S` it compares a watermark (the newest latest value, the newest audit entry: every alert
-transition is audited, and the alert-transition pulse of the event bus) and speaks only when it moved. The page
+alerts moved: every `TICK_S` it compares a watermark read from the database (the newest latest value, the newest
+audit entry: every alert transition is audited in its own transaction, server/alerts/service.py) and speaks only
+when it moved; so it holds across server replicas. The page
 refreshes its partials on `change`; the stream ends after `MAX_STREAM_S` and the browser reconnects (resuming from
 the last watermark it saw), so a revoked session stops it. Authenticated like every data route."""
 
@@ -25,7 +26,7 @@ TICK_S = 1.0
 KEEPALIVE_S = 15.0
 MAX_STREAM_S = 60.0
 RETRY_MS = 2000
-Watermark = tuple[int, int, int, int]
+Watermark = tuple[int, int, int]
 
 
 def watermark(services: Services) -> Watermark:
@@ -33,7 +34,7 @@ def watermark(services: Services) -> Watermark:
         latest_ts, latest_n = session.execute(select(func.max(Latest.ts), func.count())
                                               .select_from(Latest)).one()
         audit_id = session.execute(select(func.max(AuditEntry.id))).scalar()
-    return int(latest_ts or 0), int(latest_n or 0), int(audit_id or 0), services.pulse.value
+    return int(latest_ts or 0), int(latest_n or 0), int(audit_id or 0)
 
 
 def message(event: str, data: str, mark: Watermark) -> str:
