@@ -101,7 +101,7 @@ def plans_for(plans: dict[str, Plan], rules: RuleSet, zone: str, quantities: fro
 
 
 def board(session: Session, rules: RuleSet, plans: dict[str, Plan], zone: Zone, *, now_ms: int) -> Board:
-    tile = next(t for t in views.dashboard(session, rules, now_ms=now_ms).tiles if t.code == zone.code)
+    [tile] = views.dashboard(session, rules, now_ms=now_ms, only=zone.code).tiles
     quantities = frozenset(v.quantity for v in tile.values) | {load_catalogue().substance(s).quantity
                                                                 for s in tile.hazards if _known(s)}
     return Board(code=zone.code, name=zone.name, site=zone.site, state=tile.state, values=tile.values,

@@ -139,9 +139,11 @@ def _rule_of(rules: RuleSet) -> dict[str, Rule]:
     return {r.id: r for r in rules.rules}
 
 
-def dashboard(session: Session, rules: RuleSet, *, now_ms: int) -> Dashboard:
-    """Every zone as a tile (and one for sensors in no zone), worst first, then by code."""
-    zones = session.execute(select(Zone).order_by(Zone.code)).scalars().all()
+def dashboard(session: Session, rules: RuleSet, *, now_ms: int, only: str | None = None) -> Dashboard:
+    """Every zone as a tile (and one for sensors in no zone), worst first, then by code; with `only`, that zone's
+    tile alone (a notice board)."""
+    zones_q = select(Zone).order_by(Zone.code)
+    zones = session.execute(zones_q.where(Zone.code == only) if only else zones_q).scalars().all()
     active = session.execute(
         select(ZoneSensor.zone_id, Sensor.id, Sensor.name, Sensor.site).join(Sensor, Sensor.id == ZoneSensor.sensor_id)
         .where(ZoneSensor.start_ms <= now_ms, or_(ZoneSensor.end_ms.is_(None), ZoneSensor.end_ms > now_ms))
@@ -168,7 +170,7 @@ def dashboard(session: Session, rules: RuleSet, *, now_ms: int) -> Dashboard:
 
     tiles: list[ZoneTile] = []
     claimed: set[int] = set()
-    for zone in [*zones, None]:
+    for zone in [*zones, *([] if only else [None])]:
         members = sensors_of.get(zone.id if zone else None, [])
         if zone is None and not members:
             continue
