@@ -39,12 +39,15 @@ from server.web.incident_pages import router as incident_pages_router
 from server.web.live_events import router as live_events_router
 from server.web.pages import router as pages_router
 from server.web.pages import static_files
+from server.web.records_pages import router as records_pages_router
+from server.web.templating import use_site_zone
 
 
 def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, migrate: bool | None = None) -> FastAPI:
     """Build the app. `migrate` upgrades the schema at start-up (default: for SQLite only; run
     `hazmon server db upgrade` for PostgreSQL). Bad configuration raises here, before serving."""
     services = build_services(settings, clock=clock)
+    use_site_zone(settings.health_timezone)  # the pages show times in the site's zone
     do_migrate = migrate if migrate is not None else settings.is_sqlite
 
     @asynccontextmanager
@@ -74,6 +77,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     app.include_router(api)
     app.include_router(board_router)  # /board/{zone}: the kiosk notice board, its partials and hazard card
     app.include_router(pages_router)  # /, /live, /zones/{code}, /alerts, /alerts/{id}, /incident, /web/partials
+    app.include_router(records_pages_router)  # /workers, /workers/{employee_no}, /me and their partials
     app.include_router(facilities_pages_router)  # /agents, /sensors, /calibration, /rules and their partials
     app.include_router(live_events_router)  # /web/events: the pages' live stream (SSE)
     app.mount("/static", static_files(), name="static")  # the pages' packaged assets

@@ -22,7 +22,7 @@ class WorkerCreate(BaseModel):
     status: WorkerStatus = "active"
     hire_date: dt.date | None = None
     leave_date: dt.date | None = None
-    user_id: int | None = None
+    user_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="the sign-in account of the worker")
     shift_pattern: str | None = None
 
 
@@ -33,7 +33,7 @@ class WorkerUpdate(BaseModel):
     status: WorkerStatus | None = None
     hire_date: dt.date | None = None
     leave_date: dt.date | None = None
-    user_id: int | None = None
+    user_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="the sign-in account of the worker")
     shift_pattern: str | None = None
 
 

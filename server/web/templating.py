@@ -1,27 +1,60 @@
 """The pages' Jinja2 templates (server/web/templates), one environment built on first use, and the filters they
-share (times, numbers)."""
+share (times in the site's time zone, numbers).
+
+Times are shown in the site's zone (HAZMON_HEALTH_TIMEZONE, `use_site_zone` at app start; UTC until then) with the
+zone's abbreviation at that instant (CST, CET/CEST ...), so a summer and a winter time each say which they are."""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+_site = {"zone": ZoneInfo("UTC")}
+
+
+def use_site_zone(name: str) -> None:
+    """The zone every page shows times in (the app calls it once with HAZMON_HEALTH_TIMEZONE)."""
+    _site["zone"] = ZoneInfo(name)
+
+
+def site_zone() -> ZoneInfo:
+    return _site["zone"]
+
+
+def local(ms: int) -> dt.datetime:
+    """A time in ms as an aware datetime in the site's zone."""
+    return dt.datetime.fromtimestamp(ms / 1000, site_zone())
+
+
+def zone_abbr(ms: int | None = None) -> str:
+    """The site zone's abbreviation at `ms` (now when None): CST, CEST, UTC; the offset when the zone has none."""
+    t = local(ms) if ms is not None else dt.datetime.now(site_zone())
+    name = t.tzname() or ""
+    return name if name and name[0] not in "+-" else t.strftime("UTC%z")
+
 
 def clock(ms: int | None) -> str:
-    """HH:MM:SS UTC of a time in ms (empty for None)."""
+    """HH:MM:SS in the site's zone of a time in ms (empty for None; the zone is on the page, `zone_abbr`)."""
     if ms is None:
         return ""
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%H:%M:%S")
+    return local(ms).strftime("%H:%M:%S")
 
 
 def stamp(ms: int | None) -> str:
+    """YYYY-MM-DD HH:MM and the zone's abbreviation, in the site's zone (empty for None)."""
     if ms is None:
         return ""
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return local(ms).strftime("%Y-%m-%d %H:%M ") + zone_abbr(ms)
+
+
+def day(ms: int | None) -> str:
+    """YYYY-MM-DD of a time in ms, in the site's zone."""
+    return "" if ms is None else local(ms).strftime("%Y-%m-%d")
 
 
 def num(v: float | None) -> str:
@@ -37,7 +70,7 @@ def num(v: float | None) -> str:
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("server.web", "templates"), autoescape=select_autoescape(("html",)),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(clock=clock, stamp=stamp, num=num)
+    env.filters.update(clock=clock, stamp=stamp, num=num, day=day, zone_abbr=zone_abbr)
     return env
 
 

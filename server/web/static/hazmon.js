@@ -45,9 +45,12 @@
     document.querySelectorAll("[data-roles]").forEach((el) => {
       el.hidden = !el.dataset.roles.split(" ").includes(role);
     });
-    $("no-access").hidden = staff;
-    if (!staff) $("no-access").textContent = "Your role (" + role + ") may not see the operations pages.";
-    return staff;
+    // a page open to other roles than the staff names them (<body data-allow>: the records pages, a worker's own file)
+    const allow = document.body.dataset.allow;
+    const ok = allow ? allow.split(" ").includes(role) : staff;
+    $("no-access").hidden = ok;
+    if (!ok) $("no-access").textContent = "Your role (" + role + ") may not see " + (allow ? "this page." : "the operations pages.");
+    return ok;
   }
 
   $("signout").addEventListener("submit", async (e) => {
