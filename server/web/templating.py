@@ -52,6 +52,11 @@ def stamp(ms: int | None) -> str:
     return local(ms).strftime("%Y-%m-%d %H:%M ") + zone_abbr(ms)
 
 
+def hm(ms: int | None) -> str:
+    """HH:MM in the site's zone of a time in ms (empty for None)."""
+    return "" if ms is None else local(ms).strftime("%H:%M")
+
+
 def day(ms: int | None) -> str:
     """YYYY-MM-DD of a time in ms, in the site's zone."""
     return "" if ms is None else local(ms).strftime("%Y-%m-%d")
@@ -70,7 +75,7 @@ def num(v: float | None) -> str:
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("server.web", "templates"), autoescape=select_autoescape(("html",)),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(clock=clock, stamp=stamp, num=num, day=day, zone_abbr=zone_abbr)
+    env.filters.update(clock=clock, stamp=stamp, num=num, day=day, hm=hm, zone_abbr=zone_abbr)
     return env
 
 
