@@ -11,10 +11,11 @@ partial, record or export answers 403 (404 for one that does not exist)."""
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from server.accounts.access import AccessDep
 from server.web import records_views as rv
@@ -27,7 +28,10 @@ READERS = "admin record_keeper safety_manager auditor"
 
 
 def _refused(e: HTTPException) -> HTMLResponse:
-    return render("_records_refused.html", status_code=e.status_code, detail=str(e.detail))
+    """A refusal as one line in the page; a 403 names no record (a worker learns nothing of anyone else's)."""
+    detail = "You may not see this file: your role may open only the files it is given." if e.status_code == 403 \
+        else str(e.detail)
+    return render("_records_refused.html", status_code=e.status_code, detail=detail)
 
 
 @router.get("/workers", response_class=HTMLResponse)
@@ -45,6 +49,14 @@ def worker_page(employee_no: str) -> HTMLResponse:
 @router.get("/me", response_class=HTMLResponse)
 def own_page() -> HTMLResponse:
     return render("me.html", nav="me", roles=READERS + " worker facilities")
+
+
+@router.get("/fonts/cjk-fallback.ttf")
+def cjk_font() -> Response:
+    """The PDFs' Chinese font (server/health/fonts, Apache-2.0) for a browser that has none: records.css asks for it
+    only for CJK characters (unicode-range), so a page without them never downloads it."""
+    data = (files("server.health") / "fonts" / "DroidSansFallbackFull.ttf").read_bytes()
+    return Response(data, media_type="font/ttf", headers={"Cache-Control": "max-age=86400"})
 
 
 # -- the partials (authenticated, role-checked, audited) ---------------------------------------------------------
