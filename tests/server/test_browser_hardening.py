@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from tests.kit.server import PASSWORD, build_app
 from tests.server.api_kit import user_token
 
-PAGES = ("/", "/alerts", "/incident", "/docs")
+PAGES = ("/", "/alerts", "/incident", "/docs", "/workers", "/workers/W1", "/me")
 
 
 def test_every_answer_carries_the_security_headers(client):

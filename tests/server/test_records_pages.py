@@ -161,6 +161,18 @@ def test_record_keeper_adds_a_chinese_named_worker_opens_the_record_and_download
     assert "GBZ 2.1-2019" in detail and "v1" in detail and "area presence" in detail
     _shot(page, "worker-file")
 
+    # edited in place: the department emptied, the job and the leave date set (a date before hiring refused)
+    page.click(".edit-worker summary")
+    page.fill("#edit-worker-department", "")
+    page.fill("#edit-worker-job", "压力机操作工")
+    page.fill("#edit-worker-leave_date", "2020-01-01")
+    page.click("#edit-worker button[type=submit]")
+    assert "before the hire date" in page.locator('#edit-worker [data-error-for="leave_date"]').inner_text()
+    page.fill("#edit-worker-leave_date", "")
+    page.click("#edit-worker button[type=submit]")
+    page.wait_for_selector('.identity dd:has-text("压力机操作工")', timeout=5000)
+    assert page.locator(".identity dl").inner_text().count("压力机操作工") == 1
+
     href = page.locator('a.export[data-format="pdf"]').get_attribute("href")
     r = page.request.get(server.url + href)
     assert r.status == 200 and r.body().startswith(b"%PDF")
@@ -255,3 +267,14 @@ def _safety_manager_walk(server: ServerProcess, browser: Any) -> None:
     rk = sign_in(server, browser, "/workers/W-EX", user="rk", role="record_keeper")
     rk.wait_for_selector('.identity[data-worker="W-EX"]', timeout=5000)
     assert SECRET in rk.locator("section.exams").inner_text()
+
+
+def test_the_shells_hold_no_data_and_their_parts_need_a_session(server):
+    """/workers, a worker's page and /me are served without data; every part answers 401 without a session."""
+    w = _api(server, "POST", "/workers", json={"employee_no": "W-1", "name": "Nobody Sees This"})
+    for path in ("/workers", "/workers/W-1", "/me"):
+        r = httpx.get(server.url + path, timeout=10)
+        assert r.status_code == 200 and "Nobody Sees This" not in r.text, path
+    for path in ("/web/partials/workers", "/web/partials/worker-file?employee_no=W-1", "/web/partials/me",
+                 "/web/partials/exposure-records/1", f"/api/v1/workers/{w['id']}/export.pdf"):
+        assert httpx.get(server.url + path, timeout=10).status_code == 401, path

@@ -16,7 +16,10 @@
     const body = {};
     for (const el of form.querySelectorAll("input[name], select[name]")) {
       const v = el.value.trim();
-      if (v === "") { if (form.dataset.mode === "edit" && el.name !== "name") body[el.name] = null; continue; }
+      if (v === "") {  // editing: an emptied text is "", an emptied date or choice is none (null)
+        if (form.dataset.mode === "edit" && el.name !== "name") body[el.name] = el.type === "text" ? "" : null;
+        continue;
+      }
       body[el.name] = el.hasAttribute("data-number") ? Number(v) : v;
     }
     return body;
