@@ -48,7 +48,7 @@ def worker_page(employee_no: str) -> HTMLResponse:
 
 @router.get("/me", response_class=HTMLResponse)
 def own_page() -> HTMLResponse:
-    return render("me.html", nav="me", roles=READERS + " worker facilities")
+    return render("me.html", nav="me", roles=READERS + " worker")
 
 
 @router.get("/fonts/cjk-fallback.ttf")
