@@ -6,6 +6,7 @@ Every read here goes through server.health.reach.worker_for and HealthAccess.rec
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -17,7 +18,7 @@ from server.health.health_file import record_out, records_of
 from server.health.models import ExposureRecord
 from server.health.reach import worker_for
 from server.health.record_series import downsample, record_series
-from server.health.schemas import ExposureRecordOut, FileOut
+from server.health.schemas import EventOut, ExposureRecordOut, FileOut
 from server.health.surveillance import local_date
 from server.org.models import Assignment, ShiftPattern, Worker, Zone
 
@@ -134,6 +135,17 @@ class FilePage:
     accounts: tuple[tuple[int, str], ...]
     patterns: tuple[str, ...]
     account_name: str | None
+    #: each linked event's evidence as the chart reads it (records.js), by its position in `file.events`
+    evidence: tuple[str, ...] = ()
+
+
+def evidence_chart(e: EventOut, zone: str) -> str:
+    """A linked event's kept series against its level, JSON for records.js (empty when it kept none)."""
+    if not e.series:
+        return ""
+    points = [(ts, v) for ts, v, _flags in e.series]
+    return json.dumps({"points": points, "unit": e.unit or "", "limit": e.threshold, "stel": None, "zone": zone,
+                       "start": min(points[0][0], e.present_from_ms), "end": max(points[-1][0], e.end_ts)})
 
 
 def file_page(acc: HealthAccess, worker_id: int) -> FilePage:
@@ -154,7 +166,8 @@ def file_page(acc: HealthAccess, worker_id: int) -> FilePage:
     account = acc.session.get(User, f.worker.user_id) if f.worker.user_id and may_edit else None
     return FilePage(file=f, exams=exams, may_edit=may_edit,
                     accounts=worker_accounts(acc, f.worker.user_id) if may_edit else (),
-                    patterns=pattern_codes(acc) if may_edit else (), account_name=account.name if account else None)
+                    patterns=pattern_codes(acc) if may_edit else (), account_name=account.name if account else None,
+                    evidence=tuple(evidence_chart(e, acc.config.timezone) for e in f.events))
 
 
 @dataclass(frozen=True)

@@ -65,13 +65,15 @@ def _yesterday(tz: ZoneInfo = UTC) -> dt.date:
     return dt.datetime.now(tz).date() - dt.timedelta(days=1)
 
 
-def _plant(server: ServerProcess, tz: ZoneInfo = UTC) -> None:
+def _plant(server: ServerProcess, tz: ZoneInfo = UTC, *, spike: bool = False) -> None:
     """Zone A, its CO monitor a-co at 10-16 ppm every minute 06:00-16:00 yesterday in the site's zone `tz` (sent
     through the ingest as an agent sends it), the hazard co declared, the day shift 07:00 for 8 h."""
     token = server.agent_token("plant-a", "gw-1")
     day0 = int(dt.datetime.combine(_yesterday(tz), dt.time(6), tzinfo=tz).timestamp() * 1000)
     readings = [{"sensor": "a-co", "quantity": "co", "value": 10.0 + (k % 7), "unit": "ppm", "ts": day0 + k * MIN,
                  "interval_s": None, "flags": []} for k in range(600)]
+    if spike:  # 80 ppm at 09:00: a peak the record and its chart show
+        readings[180]["value"] = 80.0
     for seq, start in enumerate(range(0, 600, 200), start=1):
         body = {"schema": "hazmon.batch/1", "site": "plant-a", "agent": "gw-1", "seq": seq, "sent_ms": wall_ms(),
                 "readings": readings[start:start + 200]}
@@ -183,7 +185,7 @@ def test_record_keeper_adds_a_chinese_named_worker_opens_the_record_and_download
 
 
 def test_a_worker_sees_their_own_file_and_nobody_elses(server, browser):
-    _plant(server)
+    _plant(server, spike=True)
     server.add_user("wk", "worker")
     own = _api(server, "POST", "/workers", json={"employee_no": "W-OWN", "name": "Own Worker",
                                                 "user_id": _user_id(server, "wk")})

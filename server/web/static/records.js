@@ -125,7 +125,7 @@
     note.textContent = xs.length + " points, time-weighted means; gaps stay open.";
   }
   document.body.addEventListener("htmx:afterSwap", (e) => {
-    if (e.target.id !== "record-detail") return;
+    if (e.target.id !== "record-detail" && e.target.id !== "file") return;
     e.target.querySelectorAll("figure.record-chart").forEach(drawRecord);
   });
 })();

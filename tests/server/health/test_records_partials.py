@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from exposure import Reading
 from server.accounts.models import AuditEntry
+from server.alerts.engine import evaluate_thresholds
+from server.series.models import Sensor
 
-from .conftest import Env, two_zone_plant
+from .conftest import Env, at, two_zone_plant
 
 SECRET = "SECRET-FINDING-2291"
 
@@ -83,3 +86,19 @@ def test_a_worker_reaches_only_their_own_file(env: Env) -> None:
     assert status == 404 and "No worker file is linked" in html
     reads = {t for a, t in _audit(env, "user:worker") if not a.endswith((".denied", ".not_found"))}
     assert reads == {f"worker:{wid}"} and f"worker:{other}" not in reads
+
+
+def test_a_linked_alert_shows_with_its_evidence_chart(env: Env) -> None:
+    """A critical CO alert in zone A while W1 is there: the file's part lists it with its kept series as a chart
+    against the alert level, and a link to the alert for the staff (not on the worker's own view)."""
+    two_zone_plant(env)
+    with env.session() as s:
+        sid = s.execute(select(Sensor.id).where(Sensor.name == "a-co")).scalar_one()
+        evaluate_thresholds(s, (Reading(sensor="a-co", quantity="co", value=80.0, unit="ppm", ts=at(9)),),
+                            {"a-co": sid}, env.app.state.services.alerting)
+        s.commit()
+    status, html = _part(env, "safety_manager", "/web/partials/worker-file", employee_no="W1")
+    assert status == 200 and 'data-kind="alert"' in html and "evidence-chart" in html, html
+    assert 'href="/alerts/' in html
+    status, html = _part(env, "worker", "/web/partials/me")
+    assert status == 200 and 'data-kind="alert"' in html and 'href="/alerts/' not in html
