@@ -250,12 +250,25 @@ def _safety_manager_walk(server: ServerProcess, browser: Any) -> None:
     _api(server, "POST", f"/workers/{w['id']}/exams", json={"exam_type": "periodic", "status": "done",
                                                             "exam_date": "2025-01-10", "outcome": "restricted",
                                                             "findings": SECRET})
+    # on shift now in zone A when its monitor reads 80 ppm: the critical CO alert, linked to the worker
+    now = wall_ms()
+    _api(server, "POST", "/assignments", json={"worker_id": w["id"], "zone": "A", "start_ms": now - 30 * MIN,
+                                               "end_ms": now + 30 * MIN})
+    body = {"schema": "hazmon.batch/1", "site": "plant-a", "agent": "gw-1", "seq": 4, "sent_ms": now,
+            "readings": [{"sensor": "a-co", "quantity": "co", "value": v, "unit": "ppm", "ts": now - (3 - k) * 1000,
+                          "interval_s": None, "flags": []} for k, v in enumerate((12.0, 80.0, 85.0))]}
+    r = httpx.post(f"{server.url}/api/v1/ingest", content=json.dumps(body), timeout=30,
+                   headers={"Authorization": f"Bearer {server.agent_token('plant-a', 'gw-1')}"})
+    assert r.status_code == 200, r.text
     page = sign_in(server, browser, "/workers/W-EX", user="sm", role="safety_manager",
                    viewport={"width": 1280, "height": 900})
     page.wait_for_selector('.identity[data-worker="W-EX"]', timeout=5000)
     assert page.locator(".withheld").is_visible()
     assert SECRET not in page.content() and "restricted" not in page.locator("section.exams").inner_text()
     assert page.locator('a.export[data-format="csv-exams"]').count() == 0
+    alert = page.locator('.event[data-kind="alert"]')
+    assert alert.count() == 1 and "critical" in alert.inner_text(), page.locator("section.events").inner_text()
+    page.wait_for_selector("figure.evidence-chart[data-drawn]", timeout=5000)
     shift = page.locator("tr[data-record] a.open-record").inner_text()
     assert shift == f"{_yesterday(SHANGHAI)} 07:00 CST – 15:00", shift
     page.click("tr[data-record] a.open-record")

@@ -122,7 +122,7 @@
     };
     new uPlot(opts, [xs, ys], plotEl);
     fig.dataset.drawn = String(xs.length);
-    note.textContent = xs.length + " points, time-weighted means; gaps stay open.";
+    note.textContent = xs.length + (fig.dataset.note || " points, time-weighted means; gaps stay open.");
   }
   document.body.addEventListener("htmx:afterSwap", (e) => {
     if (e.target.id !== "record-detail" && e.target.id !== "file") return;
