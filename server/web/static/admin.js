@@ -84,6 +84,13 @@
     $(b.dataset.for).value = Array.from(bytes, (x) => ALPHABET[x % ALPHABET.length]).join("");
   });
 
+  // a role that is not admin opened an administration page: say so instead of "Loading..."
+  document.body.addEventListener("htmx:responseError", (e) => {
+    if (e.detail.xhr.status !== 403 || !e.detail.target) return;
+    e.detail.target.textContent = "Administration is for admins only: your role (" + window.hazmon.role +
+      ") may not see it.";
+  });
+
   document.body.addEventListener("htmx:beforeSwap", (e) => {
     if (e.detail.xhr.status === 422 && e.detail.target && e.detail.target.id === "audit") {
       e.detail.shouldSwap = true;
