@@ -100,7 +100,7 @@ def test_admin_creates_an_account_and_disables_it(server, browser):
     # a new role applies from the next request
     page.select_option('tr[data-user="lin.na"] select', "auditor")
     page.click('tr[data-user="lin.na"] .role-form button')
-    _wait_text(page, "#users-said", "Done")
+    _wait_text(page, "#users-said", "New role of lin.na saved")
     page.wait_for_selector('tr[data-user="lin.na"] select option[selected][value="auditor"]', state="attached", timeout=5000)
     me = httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {session}"}, timeout=10)
     assert me.json()["role"] == "auditor"
@@ -216,6 +216,20 @@ def test_audit_log_filtered_and_exported_as_csv(server, browser):
     page.wait_for_selector("table.audit tbody tr[data-entry]", timeout=5000)
     tz = ZoneInfo(ZONE)
     now = dt.datetime.now(tz)
+    # a worker's file read by a record-keeper: found by the worker's employee number
+    r = httpx.post(f"{server.url}/api/v1/workers", json={"employee_no": "E-1024", "name": "王芳"}, headers=admin,
+                   timeout=10)
+    assert r.status_code == 201, r.text
+    worker_id = r.json()["id"]
+    assert httpx.get(f"{server.url}/api/v1/workers/{worker_id}", headers=admin, timeout=10).status_code == 200
+    page.fill("#f-worker", "E-1024")
+    page.click("#audit-filter button[type=submit]")
+    page.locator(f'table.audit tbody tr[data-entry]:not(:has-text("worker:{worker_id}"))').first.wait_for(
+        state="detached", timeout=5000)
+    assert page.locator("table.audit tbody tr[data-entry]").count() >= 2  # created, read
+    assert "王芳" not in page.inner_text("table.audit")  # ids, never names
+    page.fill("#f-worker", "")
+
     page.select_option("#f-action", "user_add")
     page.fill("#f-from", (now - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     page.fill("#f-to", (now + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"))
@@ -325,4 +339,5 @@ def test_safety_manager_has_no_administration(server, browser):
     page.goto(server.url + "/admin/users")
     page.wait_for_selector("#app:not([hidden])", timeout=5000)
     _wait_text(page, "#users", "admins only")
+    assert page.locator("#user-create").is_hidden()
     _shot(page, "admin-refused")

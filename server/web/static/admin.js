@@ -36,13 +36,13 @@
     if (button) button.disabled = true;
     try {
       const answer = await window.hazmon.api(form.dataset.api, opts);
-      let message = "Done.";
+      let message = form.dataset.done || "Done.";
       if (form.dataset.showPassword) {
-        message = "Password set: " + body.password + " (shown once; their browser sessions ended).";
+        message = "Password set: " + body.password + " (shown once: hand it over; their browser sessions ended).";
         form.reset();
       } else if (form.dataset.showCode) {
         message = "Enrolment code (shown once): " + answer.code + " for site " + answer.site +
-          (answer.agent ? ", agent " + answer.agent : "") + ". On the box: hazmon agent enroll --code " + answer.code;
+          (answer.agent ? ", agent " + answer.agent : "") + ". On the box: hazmon agent enroll --server URL --code " + answer.code;
       } else if (form.id === "user-create") {
         message = "Account " + answer.name + " (" + answer.role + ") created with the password " + body.password + ".";
         form.reset();
