@@ -7,7 +7,7 @@ static/admin.js; times are shown and entered in the site's time zone (HAZMON_HEA
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
@@ -27,7 +27,7 @@ _SHELLS = {"users": "accounts", "tokens": "tokens", "agents": "agents and enrolm
            "settings": "settings and warnings"}
 
 
-def _shell(section: str, **context: object) -> HTMLResponse:
+def _shell(section: str, **context: Any) -> HTMLResponse:
     return render(f"admin_{section}.html", nav="admin", section=section, sections=_SHELLS, **context)
 
 
@@ -86,7 +86,7 @@ def audit_part(services: ServicesDep, session: SessionDep, _: AdminDep, user: Te
                page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> HTMLResponse:
     tz = services.settings.health.tz
     f = AuditFilter(user, worker, action, since, until)
-    context = {"f": f, "qs": f.query_string(), "actions": actions(session), "zone": tz.key,
+    context: dict[str, Any] = {"f": f, "qs": f.query_string(), "actions": actions(session), "zone": tz.key,
                "when": lambda ms: local_text(ms, tz)}
     try:
         p = audit_page(session, f, tz, page=page)

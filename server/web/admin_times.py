@@ -12,8 +12,9 @@ class BadTime(ValueError):
 
 
 def parse_local(text: str, tz: ZoneInfo, *, field: str) -> int | None:
-    """ms since the epoch of a local date and time (a bare date is its midnight); None for an empty field.
-    A time that a clock change skips or repeats takes the earlier reading (fold 0)."""
+    """ms since the epoch of a local date and time in `tz` (a bare date is its midnight; a time with an offset,
+    from an API client, is taken as it says); None for an empty field. A time that a clock change skips or
+    repeats takes the earlier reading (fold 0)."""
     text = text.strip()
     if not text:
         return None
@@ -21,9 +22,9 @@ def parse_local(text: str, tz: ZoneInfo, *, field: str) -> int | None:
         local = dt.datetime.fromisoformat(text)
     except ValueError:
         raise BadTime(f"{field}: {text!r} is not a date and time like 2026-12-04T08:30") from None
-    if local.tzinfo is not None:
-        raise BadTime(f"{field}: give the site's local time ({tz.key}) without an offset")
-    return int(local.replace(tzinfo=tz).timestamp() * 1000)
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=tz)
+    return int(local.timestamp() * 1000)
 
 
 def local_text(ms: int | None, tz: ZoneInfo) -> str:

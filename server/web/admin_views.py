@@ -69,6 +69,10 @@ NO_BACKUP = ("no backup configured: hazmon does not back up its database; back u
              "directory or the PostgreSQL database (pg_dump) on a schedule, off this machine")
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _database(url: str) -> Setting:
     kind = url.split(":", 1)[0].split("+", 1)[0]
     kind = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "postgres": "PostgreSQL"}.get(kind, kind)
@@ -88,7 +92,8 @@ def overview(services: Services, session: Session, *, now_ms: int) -> Overview:
         Setting("InfluxDB", "off (raw series in the SQL database)" if not s.influx_url else
                 f"{mask_text(s.influx_url)} ({'ok' if influx and influx.healthy else 'failing'})",
                 "off" if not s.influx_url else ("ok" if influx and influx.healthy else "warn")),
-        Setting("notification policies", f"{len(config.policies)} policies, {len(config.groups)} contact groups"
+        Setting("notification policies", f"{_count(len(config.policies), 'policy', 'policies')}, "
+                f"{_count(len(config.groups), 'contact group', 'contact groups')}"
                 + (f" ({s.notify_file})" if s.notify_file else ""), "ok" if config.policies else "warn"),
         Setting("backup", "not configured", "warn"),
         Setting("site profile (jurisdiction)", f"{get_profile(s.profile).title} ({s.profile})"),

@@ -101,7 +101,8 @@ def test_admin_creates_an_account_and_disables_it(server, browser):
     page.select_option('tr[data-user="lin.na"] select', "auditor")
     page.click('tr[data-user="lin.na"] .role-form button')
     _wait_text(page, "#users-said", "New role of lin.na saved")
-    page.wait_for_selector('tr[data-user="lin.na"] select option[selected][value="auditor"]', state="attached", timeout=5000)
+    page.wait_for_selector('tr[data-user="lin.na"] select option[selected][value="auditor"]', state="attached",
+                           timeout=5000)
     me = httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {session}"}, timeout=10)
     assert me.json()["role"] == "auditor"
 
