@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from server.accounts.auth import AdminDep
+from server.accounts.auth import AdminDep, bearer_token
 from server.accounts.credentials import ROLES
 from server.accounts.service import list_users
 from server.services import ServicesDep, SessionDep
@@ -74,10 +74,10 @@ def users_part(services: ServicesDep, session: SessionDep, admin: AdminDep) -> H
 
 
 @router.get("/web/partials/admin/tokens", response_class=HTMLResponse)
-def tokens_part(services: ServicesDep, session: SessionDep, _: AdminDep) -> HTMLResponse:
+def tokens_part(request: Request, services: ServicesDep, session: SessionDep, _: AdminDep) -> HTMLResponse:
     tz = services.settings.health.tz
     return render("_admin_tokens.html", tokens=av.tokens(session), when=lambda ms: local_text(ms, tz),
-                  zone=tz.key)
+                  zone=tz.key, mine=av.own_token_id(session, bearer_token(request)))
 
 
 @router.get("/web/partials/admin/audit", response_class=HTMLResponse)

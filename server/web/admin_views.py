@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exposure.profiles import get_profile
+from server.accounts.credentials import token_hash
+from server.accounts.models import ApiToken
 from server.accounts.service import list_api_tokens
 from server.health.standing import standing_warnings
 from server.ingest.agents import list_agent_tokens
@@ -48,6 +50,13 @@ def tokens(session: Session) -> tuple[TokenLine, ...]:
     out += [TokenLine(t.kind, t.id, t.user, t.label, t.created_ms, t.expires_ms, None)
             for t in list_api_tokens(session)]
     return tuple(out)
+
+
+def own_token_id(session: Session, token: str | None) -> int | None:
+    """The id of the person's token this request carries (the page's own browser session), to mark it."""
+    if not token:
+        return None
+    return session.execute(select(ApiToken.id).where(ApiToken.token_hash == token_hash(token))).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,7 @@ def test_revoked_agent_token_is_refused_at_once(server, browser, tmp_path):
         page = _sign_in(server, browser, "/admin/tokens")
         row = page.wait_for_selector('tr[data-kind="agent"][data-owner="plant-a/gw-1"]', timeout=5000)
         assert token not in page.content()  # never the secret
+        assert "(this browser)" in page.inner_text('tr[data-kind="session"][data-owner="root"]')
         assert "not yet" not in row.inner_text()  # the agent's last request is known
         _shot(page, "admin-tokens")
         said = _accept_dialogs(page)
