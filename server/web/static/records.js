@@ -115,6 +115,8 @@
   document.body.addEventListener("htmx:afterSettle", () => {
     const s = $("hazard-substance");
     if (s) showVariants(s);
+    const grid = document.querySelector(".week-grid");  // the picker names the week on show
+    if (grid && $("week-start") && !$("week-start").value) $("week-start").value = grid.dataset.week;
   });
 
   // the week grid: "end…" picks the assignment in the end form; the week buttons move the filter's week
