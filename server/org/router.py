@@ -299,7 +299,8 @@ def return_personal(acc: AccessDep, personal_id: int, body: EndIn) -> PersonalSe
     shifts = s.execute(select(Assignment.worker_id, Assignment.shift_start_ms, Assignment.shift_end_ms).where(
         Assignment.worker_id == p.worker_id, Assignment.shift_start_ms < old_end,
         Assignment.shift_end_ms > p.start_ms)).all()
-    acc.services.events.publish(s, ShiftsChanged(tuple(sorted({tuple(r) for r in shifts})), acc.now_ms))
+    changed = sorted({(w, a, b) for w, a, b in shifts})
+    acc.services.events.publish(s, ShiftsChanged(tuple(changed), acc.now_ms))
     acc.record("roster.write", f"worker:{p.worker_id}", f"personal_sensor={p.id} return")
     s.commit()
     sensor = s.get(Sensor, p.sensor_id)

@@ -236,3 +236,39 @@ def test_safety_manager_never_gets_the_exam_result_form(server, browser):
     assert page.request.get(f"{server.url}/web/exports/exams-due.csv").status == 403
     exam = next(e for e in _api(server, "GET", f"/workers/{ids['W001']}/exams").json() if e["id"] == ids["exam"])
     assert exam["status"] == "scheduled" and exam["outcome"] is None
+
+
+def test_personal_sensor_handed_out_and_returned(server, browser):
+    """A badge handed out with the pickers is listed as out; its return (the picker defaults to now) marks it
+    returned and shortens the stored interval; the page fits a phone."""
+    ids = _seed(server)
+    token = server.agent_token("plant-a", "gw-1")
+    now = dt.datetime.now(TZ).replace(second=0, microsecond=0)
+    body = {"schema": "hazmon.batch/1", "site": "plant-a", "agent": "gw-1", "seq": 1,
+            "sent_ms": int(now.timestamp() * 1000),
+            "readings": [{"sensor": "badge-7", "quantity": "pm4", "value": 0.05, "unit": "mg/m3",
+                          "ts": int(now.timestamp() * 1000), "interval_s": None, "flags": []}]}
+    r = httpx.post(f"{server.url}/api/v1/ingest", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert r.status_code == 200, r.text
+    page = _rk(server, browser, "/org/personal-sensors")
+    page.wait_for_selector("#ps-sensor", timeout=5000)
+    page.select_option("#ps-worker", "W001")
+    page.select_option("#ps-sensor", "plant-a/badge-7")
+    start, due = now - dt.timedelta(hours=2), now + dt.timedelta(hours=6)
+    page.fill("#ps-start", start.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#ps-end", due.strftime("%Y-%m-%dT%H:%M"))
+    page.click("form[data-json='/web/actions/personal-sensors'] button[type=submit]")
+    row = page.wait_for_selector(".handouts tr[data-handout]", timeout=5000)
+    assert "out" in row.inner_text() and start.strftime("%Y-%m-%d %H:%M") in row.inner_text()
+    (p,) = _api(server, "GET", "/personal-sensors", params={"worker_id": ids["W001"]}).json()
+    assert p["start_ms"] == int(start.timestamp() * 1000) and p["end_ms"] == int(due.timestamp() * 1000)
+
+    page.click("form[data-json$='/return'] button[type=submit]")
+    page.wait_for_selector(".handouts tr[data-handout] .badge:has-text('returned')", timeout=5000)
+    (p,) = _api(server, "GET", "/personal-sensors", params={"worker_id": ids["W001"]}).json()
+    assert int(start.timestamp() * 1000) < p["end_ms"] <= int(dt.datetime.now(TZ).timestamp() * 1000)
+    _shot(page, "personal-sensors")
+    phone = _rk(server, browser, "/org", user="records2", viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.wait_for_selector('.card[data-zone="grinding"]', timeout=5000)
+    assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390
+    _shot(phone, "org-phone")
