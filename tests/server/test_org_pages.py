@@ -272,3 +272,38 @@ def test_personal_sensor_handed_out_and_returned(server, browser):
     phone.wait_for_selector('.card[data-zone="grinding"]', timeout=5000)
     assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390
     _shot(phone, "org-phone")
+
+
+SHELLS = ("/org", "/org/shifts", "/org/roster", "/org/assignments", "/org/personal-sensors", "/exams",
+          "/exams/record?worker_id=1", "/exams/samples")
+PARTS = ("/web/partials/org/zones", "/web/partials/org/shifts", "/web/partials/org/assignments",
+         "/web/partials/org/personal-sensors", "/web/partials/exams/due", "/web/partials/exams/record?worker_id=1",
+         "/web/exports/exams-due.csv")
+
+
+def test_records_pages_are_shells_and_their_parts_check_the_role(server):
+    """Every shell answers without a sign-in, holds no data and no inline script or style, and its assets are
+    served; every part refuses an anonymous request (401) and a worker (403); a record-keeper gets them all."""
+    _seed(server)
+    for path in SHELLS:
+        r = httpx.get(server.url + path, timeout=10)
+        assert r.status_code == 200, path
+        assert "李明" not in r.text and "W001" not in r.text, path
+        assert not re.search(r"<script(?![^>]*\bsrc=)", r.text) and "<style" not in r.text, path
+        assert not re.search(r"\s(style|on[a-z]+)=", r.text), path
+        for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', r.text):
+            assert httpx.get(server.url + asset, timeout=10).status_code == 200, asset
+    for path in PARTS:
+        assert httpx.get(server.url + path, timeout=10).status_code == 401, path
+    for role, want in (("worker", 403), ("record_keeper", 200)):
+        server.add_user(f"u-{role}", role)
+        with httpx.Client(base_url=server.url, timeout=10) as c:
+            assert c.post("/api/v1/auth/login", json={"username": f"u-{role}",
+                                                      "password": "correct horse battery"}).status_code == 200
+            for path in PARTS:
+                assert c.get(path).status_code == want, (role, path)
+            r = c.post("/web/actions/assignments", json={"employee_no": "W001", "zone": "grinding",
+                                                         "start": "2026-02-30T08:00", "end": "2026-03-01T16:00"})
+            assert r.status_code == (403 if role == "worker" else 422), r.text
+            if role == "record_keeper":
+                assert "is not a date and time" in r.json()["detail"]
