@@ -32,5 +32,6 @@ def test_a_skipped_local_time_is_refused_and_a_repeated_one_is_the_first():
 
 @pytest.mark.parametrize("text", ["2026-03-02T08:00+01:00", "02/03/2026 08:00", "", "1764410401000"])
 def test_anything_else_is_refused_naming_the_field(text):
+    """A UTC offset, another format, nothing, or epoch ms: refused, and the message starts with the field."""
     with pytest.raises(LocalTimeError, match=r"^end: "):
         parse_local(text, SHANGHAI, field="end")

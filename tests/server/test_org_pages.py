@@ -181,6 +181,7 @@ def test_exams_due_filtered_and_exported_as_csv(server, browser):
     page = _rk(server, browser, "/exams")
     page.wait_for_selector(".due-table tbody tr[data-worker]", timeout=5000)
     assert page.locator(".due-table tbody tr[data-worker]").count() == 3
+    assert [o.get_attribute("value") for o in page.locator("#due-sites option").all()] == ["plant-a", "plant-b"]
     page.select_option("#due-type", "periodic")
     expect(page.locator(".due-table tbody tr[data-worker]")).to_have_count(1)
     assert page.locator('.due-table tr[data-worker="W001"][data-type="periodic"]').count() == 1
@@ -272,6 +273,17 @@ def test_personal_sensor_handed_out_and_returned(server, browser):
     phone.wait_for_selector('.card[data-zone="grinding"]', timeout=5000)
     assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390
     _shot(phone, "org-phone")
+
+
+def test_an_auditor_reads_the_due_list_without_the_result_form(server, browser):
+    """The auditor may read the surveillance list (and its CSV) but holds no exams.write: no "record result"."""
+    _seed(server)
+    page = sign_in(server, browser, "/exams", user="audit", role="auditor")
+    page.wait_for_selector(".due-table tbody tr[data-worker]", timeout=5000)
+    assert page.locator("a.record-result").count() == 0
+    assert page.locator('header nav a[href="/exams"]').is_visible()
+    assert page.locator('header nav a[href="/org"]').is_hidden()
+    assert page.request.get(f"{server.url}/web/exports/exams-due.csv").status == 200
 
 
 SHELLS = ("/org", "/org/shifts", "/org/roster", "/org/assignments", "/org/personal-sensors", "/exams",
