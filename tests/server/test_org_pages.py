@@ -2,8 +2,9 @@
 real server process in Asia/Shanghai time: the record-keeper imports a roster with one bad row (the row is
 reported in a table, the good rows are imported), adds a zone with a declared silica hazard and its free-SiO2
 class, adds and ends an assignment with date/time pickers read in the site's time zone, filters the exams-due
-list and downloads its CSV (ISO dates, no epoch ms), and records an exam result; a safety manager never gets
-the exam-result form (hidden, and refused by the API)."""
+list and downloads its CSV (ISO dates, no epoch ms), records an exam result, hands out and takes back a personal
+sensor and imports laboratory samples with the same row report; an auditor reads the due list without the result
+form, and a safety manager never gets the exam-result form (hidden, and refused by the API)."""
 
 from __future__ import annotations
 
@@ -284,6 +285,28 @@ def test_an_auditor_reads_the_due_list_without_the_result_form(server, browser):
     assert page.locator('header nav a[href="/exams"]').is_visible()
     assert page.locator('header nav a[href="/org"]').is_hidden()
     assert page.request.get(f"{server.url}/web/exports/exams-due.csv").status == 200
+
+
+def test_record_keeper_imports_laboratory_samples_with_a_row_report(server, browser, tmp_path):
+    """Two samples, one for an unknown employee number: the good one is stored in W001's file, the other is
+    reported by line, column and reason."""
+    ids = _seed(server)
+    day = _today() - dt.timedelta(days=1)
+    results = tmp_path / "lab.csv"
+    results.write_text("sample_id,employee_no,substance,start,end,result,unit,loq,laboratory,method\n"
+                       f"L-1,W001,co,{day}T08:00,{day}T16:00,1.5,ppm,0.1,Lab A,NIOSH 6604\n"
+                       f"L-2,NOBODY,co,{day}T08:00,{day}T16:00,1.5,ppm,0.1,Lab A,NIOSH 6604\n", encoding="utf-8")
+    page = _rk(server, browser, "/exams/samples")
+    page.set_input_files("#samples-file", str(results))
+    page.click("#samples-form button[type=submit]")
+    page.wait_for_selector("#samples-report:not([hidden]) .row-errors tbody tr", timeout=5000)
+    assert "2 rows read: 1 imported, 1 with an error" in page.inner_text("#samples-report .outcome")
+    cells = [c.inner_text() for c in page.locator("#samples-report .row-errors tbody tr td").all()]
+    assert cells[:2] == ["3", "employee_no"]
+    _shot(page, "samples-import")
+    (sample,) = _api(server, "GET", f"/workers/{ids['W001']}/samples").json()
+    assert sample["sample_id"] == "L-1"
+    assert sample["start_ms"] == int(dt.datetime.combine(day, dt.time(8), tzinfo=TZ).timestamp() * 1000)
 
 
 SHELLS = ("/org", "/org/shifts", "/org/roster", "/org/assignments", "/org/personal-sensors", "/exams",
