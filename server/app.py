@@ -37,9 +37,11 @@ from server.web.admin_audit import router as audit_router
 from server.web.admin_pages import router as admin_pages_router
 from server.web.board import router as board_router
 from server.web.board_api import router as board_api_router
+from server.web.exams_pages import router as exams_pages_router
 from server.web.facilities_pages import router as facilities_pages_router
 from server.web.incident_pages import router as incident_pages_router
 from server.web.live_events import router as live_events_router
+from server.web.org_pages import router as org_pages_router
 from server.web.pages import router as pages_router
 from server.web.pages import static_files
 
@@ -83,5 +85,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     app.mount("/static", static_files(), name="static")  # the pages' packaged assets
     app.include_router(incident_pages_router)  # /incident, /incidents/{id}, their partials, the public muster page
     app.include_router(emergency_pages)  # the printable report and the public muster link
+    app.include_router(org_pages_router)  # /org/...: zones, hazards, shifts, roster import, assignments, sensors
+    app.include_router(exams_pages_router)  # /exams/...: the exams due, results, sample import
     app.include_router(metrics_router)  # /metrics for Prometheus (HAZMON_METRICS_TOKEN)
     return app

@@ -104,6 +104,10 @@ class PersonalSensorOut(BaseModel):
     end_ms: int
 
 
+class EndIn(BaseModel):
+    end_ms: int = Field(description="ms; after the start and not later than the end already stored")
+
+
 class RosterError(BaseModel):
     line: int
     field: str
