@@ -45,7 +45,7 @@ STEP_MS = 30_000
 #: a backfill's readings are committed within this after its event
 GRACE_MS = 30_000
 #: a series with more readings than this to fold from scratch is folded by the background worker, not the request
-INLINE_MAX = 5_000
+INLINE_MAX = 1_000
 #: the worker brings the figures of the series pages asked for up to date this often ...
 REFRESH_MS = 5_000
 #: ... a request takes a figure this old from it rather than computing one itself ...
