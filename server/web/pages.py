@@ -44,7 +44,7 @@ def dashboard_page() -> HTMLResponse:
 
 @router.get("/live", response_class=HTMLResponse)
 def live_page() -> HTMLResponse:
-    return _file("templates/live.html")
+    return render("live.html", nav="live")
 
 
 @router.get("/zones/{code}", response_class=HTMLResponse)
