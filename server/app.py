@@ -34,6 +34,7 @@ from server.series.router import router as series_router
 from server.settings import Settings
 from server.web.board import router as board_router
 from server.web.board_api import router as board_api_router
+from server.web.board_links_pages import router as board_links_pages_router
 from server.web.facilities_pages import router as facilities_pages_router
 from server.web.incident_pages import router as incident_pages_router
 from server.web.live_events import router as live_events_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     app.include_router(board_router)  # /board/{zone}: the kiosk notice board, its partials and hazard card
     app.include_router(pages_router)  # /, /live, /zones/{code}, /alerts, /alerts/{id}, /incident, /web/partials
     app.include_router(facilities_pages_router)  # /agents, /sensors, /calibration, /rules and their partials
+    app.include_router(board_links_pages_router)  # /board-links: admins create and revoke kiosk links
     app.include_router(live_events_router)  # /web/events: the pages' live stream (SSE)
     app.mount("/static", static_files(), name="static")  # the pages' packaged assets
     app.include_router(incident_pages_router)  # /incident, /incidents/{id}, their partials, the public muster page
