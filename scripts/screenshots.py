@@ -34,6 +34,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("agents", "/agents", "#app .card"),
     ("sensors", "/sensors", "#app .card"),
     ("rules", "/rules", "#app .card"),
+    ("kiosk-links", "/board-links", "#app .card[data-zone]"),
 )
 
 
