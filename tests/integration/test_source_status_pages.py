@@ -89,6 +89,10 @@ def test_each_source_state_counters_and_last_error_reach_the_facilities_pages(se
     assert 'data-source-state="ok"' in card.group(0)
     frames_ok = re.search(r'class="frames-ok">(\d+)<', card.group(0))
     assert frames_ok and int(frames_ok.group(1)) > 0, card.group(0)
+    listed = {s["name"]: s for s in server.get("/agents")[0]["sources"]}
+    assert listed["tank-3-gas"]["state"] == "ok" and listed["tank-3-gas"]["frames_ok"] > 0
+    assert listed["press-2-noise"]["state"] in ("failing", "unavailable")
+    assert "no-such-port" in listed["press-2-noise"]["last_error"] and listed["press-2-noise"]["last_error_ts"]
     unseen = re.search(r'data-unseen-source="plant-a/press-2-noise".*?</section>', sensors, re.S)
     assert unseen and "no-such-port" in unseen.group(0), sensors
 
