@@ -39,6 +39,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("admin-users", "/admin/users", "#users table"),
     ("admin-audit", "/admin/audit", "#audit table"),
     ("admin-settings", "/admin/settings", "#settings .standing"),
+    ("kiosk-links", "/board-links", "#app .card[data-zone]"),
 )
 
 

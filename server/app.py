@@ -37,6 +37,7 @@ from server.web.admin_audit import router as audit_router
 from server.web.admin_pages import router as admin_pages_router
 from server.web.board import router as board_router
 from server.web.board_api import router as board_api_router
+from server.web.board_links_pages import router as board_links_pages_router
 from server.web.exams_pages import router as exams_pages_router
 from server.web.facilities_pages import router as facilities_pages_router
 from server.web.incident_pages import router as incident_pages_router
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     app.include_router(pages_router)  # /, /live, /zones/{code}, /alerts, /alerts/{id}, /incident, /web/partials
     app.include_router(facilities_pages_router)  # /agents, /sensors, /calibration, /rules and their partials
     app.include_router(admin_pages_router)  # /admin/users, tokens, agents, audit, settings and their partials
+    app.include_router(board_links_pages_router)  # /board-links: admins create and revoke kiosk links
     app.include_router(live_events_router)  # /web/events: the pages' live stream (SSE)
     app.mount("/static", static_files(), name="static")  # the pages' packaged assets
     app.include_router(incident_pages_router)  # /incident, /incidents/{id}, their partials, the public muster page

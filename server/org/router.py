@@ -57,7 +57,8 @@ def zone_out(acc: AccessDep, z: Zone) -> ZoneOut:
     return ZoneOut(id=z.id, code=z.code, name=z.name, site=z.site,
                    posts=[PostIn(code=p.code, name=p.name) for p in posts.values()],
                    hazards=[HazardOut(substance=h.substance, quantity=h.quantity,
-                                      post=posts[h.post_id].code if h.post_id in posts else None, variant=h.variant)
+                                      post=posts[h.post_id].code if h.post_id in posts else None, variant=h.variant,
+                                      ppe=h.ppe)
                             for h in hazards],
                    sensors=[ZoneSensorOut(sensor_id=zs.sensor_id, sensor=f"{site}/{name}", start_ms=zs.start_ms,
                                           end_ms=zs.end_ms) for zs, site, name in sensors])
@@ -108,7 +109,8 @@ def add_post(acc: AccessDep, zone: str, body: PostIn) -> ZoneOut:
     return zone_out(acc, z)
 
 
-@router.post("/zones/{zone}/hazards", status_code=201, summary="Declare a hazard present in a zone or at a post")
+@router.post("/zones/{zone}/hazards", status_code=201,
+             summary="Declare a hazard present in a zone or at a post (again: update its variant and required PPE)")
 def add_hazard(acc: AccessDep, zone: str, body: HazardIn) -> ZoneOut:
     acc.require("org.write", f"zone:{zone}")
     z = _zone(acc, zone)
@@ -128,9 +130,17 @@ def add_hazard(acc: AccessDep, zone: str, body: HazardIn) -> ZoneOut:
         if post is None:
             raise HTTPException(404, f"no post {body.post!r} in zone {z.code!r}")
         post_id = post.id
-    acc.session.add(Hazard(zone_id=z.id, post_id=post_id, substance=body.substance, quantity=quantity,
-                           variant=body.variant))
-    acc.record("zone.hazard_add", f"zone:{z.id}")
+    ppe = " ".join(body.ppe.split()) if body.ppe else None
+    same = acc.session.execute(select(Hazard).where(
+        Hazard.zone_id == z.id, Hazard.post_id.is_(None) if post_id is None else Hazard.post_id == post_id,
+        Hazard.substance == body.substance, Hazard.quantity == quantity)).scalars().first()
+    if same is not None:  # declared again: its variant and required PPE are updated, never a second row
+        same.variant, same.ppe = body.variant, ppe or None
+        acc.record("zone.hazard_update", f"zone:{z.id}")
+    else:
+        acc.session.add(Hazard(zone_id=z.id, post_id=post_id, substance=body.substance, quantity=quantity,
+                               variant=body.variant, ppe=ppe or None))
+        acc.record("zone.hazard_add", f"zone:{z.id}")
     acc.session.commit()
     return zone_out(acc, z)
 

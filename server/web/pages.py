@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from server.accounts.auth import StaffDep
 from server.services import ServicesDep, SessionDep
-from server.web import shift_exposure, views
+from server.web import board_view, shift_exposure, views
 from server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +44,7 @@ def dashboard_page() -> HTMLResponse:
 
 @router.get("/live", response_class=HTMLResponse)
 def live_page() -> HTMLResponse:
-    return _file("templates/live.html")
+    return render("live.html", nav="live")
 
 
 @router.get("/zones/{code}", response_class=HTMLResponse)
@@ -112,7 +112,7 @@ def zone_part(code: str, services: ServicesDep, session: SessionDep, _: StaffDep
     exposure = shift_exposure.exposure_by_zone(session, services.alerting.rules, services.shift_totals,
                                                profile=services.alerting.site_profile,
                                                now_ms=now, code=code)
-    return render("_zone.html", z=z, exposure=exposure.get(code, ()))
+    return render("_zone.html", z=z, exposure=exposure.get(code, ()), guidance=board_view.guidance(z.hazards))
 
 
 @router.get("/web/partials/zones/{code}/live", response_class=HTMLResponse)
