@@ -36,6 +36,7 @@ from agent.metrics import serve_metrics
 from agent.outbox import Outbox, OutboxDiskFull, OutboxStats
 from agent.pipeline import Pipeline
 from agent.plugin_manager import PluginHost
+from agent.source_status import SourceStatusBook
 from agent.sources import Source
 from agent.supervisor import Supervisor
 from agent.uplink.http import HttpUplink
@@ -43,7 +44,7 @@ from agent.uplink.http import HttpUplink
 if TYPE_CHECKING:
     from agent.uplink.mqtt import MqttUplink
 from exposure import Reading
-from exposure.wire import SensorCalibration, StatusReport
+from exposure.wire import SensorCalibration, SourceStatus, StatusReport
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class Agent:
             if cfg.calibration is not None and (entry := register_entry(cfg.calibration)) is not None
         }
         self.pipeline.add_observer(self.alarms.observe)
+        self._source_book = SourceStatusBook()
         self.supervisor = Supervisor(self.sources, emit=self._emit, hold=self._hold, clock=self.clock)
         self._pending: list[Reading] = []
         self._held: list[Reading] = []  # readings whose source waits for them to be written
@@ -130,7 +132,8 @@ class Agent:
 
     def status_report(self) -> StatusReport:
         """What the agent tells the server about itself while it runs: version, outbox depth and age, whether it
-        is full, and the calibration of its sensors (from the config)."""
+        is full, the calibration of its sensors (from the config), and each source's state, frame counters and
+        last error."""
         stats = self.outbox.stats()
         return StatusReport(
             state="online",
@@ -143,7 +146,15 @@ class Agent:
             disk_full=self.write_error is not None,
             dropped_readings=self.drops.total,
             calibration=self.calibration or None,
+            sources=self.source_statuses(),
         )
+
+    def source_statuses(self) -> tuple[SourceStatus, ...]:
+        """Each source's state, frame counters and last error (agent.source_status)."""
+        now = self.clock.now_ms()
+        health = self.supervisor.health
+        return tuple(self._source_book.report(health[s.name], getattr(s, "counters", None), now_ms=now)
+                     for s in self.sources)
 
     @property
     def disk_full(self) -> bool:

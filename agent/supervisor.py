@@ -35,6 +35,7 @@ class SourceHealth:
     readings: int = 0
     failures: int = 0
     last_error: str | None = None
+    last_error_ms: int | None = None  # when the last crash happened (agent clock)
     rejected: Counter[str] = field(default_factory=Counter)
     logged_rejections_ms: int | None = None
     unlogged_rejections: int = 0
@@ -81,6 +82,7 @@ class Supervisor:
             except Exception as exc:
                 health.failures += 1
                 health.last_error = f"{type(exc).__name__}: {exc}"
+                health.last_error_ms = self.clock.now_ms()
                 health.state = "backoff"
                 delay = backoff.next_delay()
                 log.warning("source %s failed (%s); restarting in %.1f s", source.name, health.last_error, delay)

@@ -182,6 +182,40 @@ CALIBRATION_FIELDS: Final[tuple[str, ...]] = (
 )
 
 
+SourceState = Literal["ok", "failing", "unavailable"]
+#: a source's last error as reported: one line, at most this long
+SOURCE_ERROR_MAX: Final = 300
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """One source of the agent as it runs: `ok` (it runs and its latest event is a good frame), `failing` (it
+    runs but its latest event is an error: a failed read or a rejected frame), `unavailable` (it does not run: it
+    crashed and waits to restart, or it ended). Frame counters count since the agent started; `last_error` is one
+    line (at most SOURCE_ERROR_MAX characters), `last_error_ts` when the agent saw it (ms, UTC)."""
+
+    name: str
+    state: SourceState
+    frames_ok: int = 0
+    frames_bad: int = 0
+    last_error: str | None = None
+    last_error_ts: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in SOURCE_STATUS_FIELDS}
+
+
+SOURCE_STATUS_FIELDS: Final[tuple[str, ...]] = (
+    "name", "state", "frames_ok", "frames_bad", "last_error", "last_error_ts",
+)
+
+
+def one_line(text: str | None) -> str | None:
+    """An error message as a source status carries it: its first line, trimmed to SOURCE_ERROR_MAX."""
+    lines = (text or "").strip().splitlines()
+    return (lines[0].strip()[:SOURCE_ERROR_MAX] or None) if lines else None
+
+
 @dataclass(frozen=True, slots=True)
 class StatusReport:
     """What an agent says about itself. `state` offline is also what the broker publishes as its Last Will
@@ -199,11 +233,16 @@ class StatusReport:
     #: sensor name -> what the agent's config says of its calibration (optional: agents that predate it, or
     #: with no calibration dates in their config, leave it out)
     calibration: Mapping[str, SensorCalibration] | None = None
+    #: each source's state and counters (optional: agents that predate it leave it out; the server then keeps
+    #: what it had)
+    sources: tuple[SourceStatus, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in STATUS_FIELDS if getattr(self, k) is not None}
         if self.calibration is not None:
             out["calibration"] = {name: entry.to_json() for name, entry in self.calibration.items()}
+        if self.sources is not None:
+            out["sources"] = [s.to_json() for s in self.sources]
         return out
 
     def encode(self) -> bytes:
@@ -212,7 +251,7 @@ class StatusReport:
 
 STATUS_FIELDS: Final[tuple[str, ...]] = (
     "state", "version", "ts", "outbox_batches", "outbox_readings", "oldest_unsent_ms", "outbox_full",
-    "disk_full", "dropped_readings", "calibration",
+    "disk_full", "dropped_readings", "calibration", "sources",
 )
 #: the Last Will an agent leaves with the broker
 OFFLINE: Final = StatusReport(state="offline")

@@ -9,11 +9,16 @@ from sqlalchemy.orm import Session
 from server.org.models import Hazard, Zone, ZoneSensor
 from server.series.models import Agent, Sensor
 
-#: (code, name, sensor, ((substance, quantity, variant), ...))
-ZONES: tuple[tuple[str, str, str, tuple[tuple[str, str, str | None], ...]], ...] = (
-    ("press-shop", "Press shop", "press-2-noise", (("noise", "laeq", None),)),
-    ("grinding", "Grinding bay", "grinding-dust", (("silica_crystalline", "pm4", "sio2-10-50pct"),)),
-    ("tank-farm", "Tank farm", "tank-3-gas", (("h2s", "h2s", None), ("co", "co", None))),
+#: (code, name, sensor, ((substance, quantity, variant, the PPE the site requires), ...))
+ZONES: tuple[tuple[str, str, str, tuple[tuple[str, str, str | None, str], ...]], ...] = (
+    ("press-shop", "Press shop", "press-2-noise",
+     (("noise", "laeq", None, "Ear muffs (SNR 30 dB or more) at all times inside the yellow line."),)),
+    ("grinding", "Grinding bay", "grinding-dust",
+     (("silica_crystalline", "pm4", "sio2-10-50pct",
+       "FFP3 disposable respirator, face-fit tested; safety glasses; wet cutting only."),)),
+    ("tank-farm", "Tank farm", "tank-3-gas",
+     (("h2s", "h2s", None, "Personal H2S monitor clipped at the collar; escape set on the belt; work in pairs."),
+      ("co", "co", None, "Personal CO monitor; SCBA for tank entry under a permit."))),
 )
 
 
@@ -31,4 +36,5 @@ def declare_zones(s: Session, *, site: str, agent: str, now_ms: int) -> None:
         s.add(zone)
         s.flush()
         s.add(ZoneSensor(zone_id=zone.id, sensor_id=sensor.id, start_ms=0))
-        s.add_all(Hazard(zone_id=zone.id, substance=sub, quantity=q, variant=v) for sub, q, v in hazards)
+        s.add_all(Hazard(zone_id=zone.id, substance=sub, quantity=q, variant=v, ppe=ppe)
+                  for sub, q, v, ppe in hazards)

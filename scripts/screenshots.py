@@ -34,6 +34,12 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("agents", "/agents", "#app .card"),
     ("sensors", "/sensors", "#app .card"),
     ("rules", "/rules", "#app .card"),
+    ("org", "/org", "#app .card[data-zone]"),
+    ("exams", "/exams", "#app .due-table"),
+    ("admin-users", "/admin/users", "#users table"),
+    ("admin-audit", "/admin/audit", "#audit table"),
+    ("admin-settings", "/admin/settings", "#settings .standing"),
+    ("kiosk-links", "/board-links", "#app .card[data-zone]"),
 )
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from server.accounts.admin import router as accounts_admin_router
 from server.accounts.router import router as accounts_router
+from server.accounts.user_admin import router as user_admin_router
 from server.alerts.router import router as alerts_router
 from server.calibration.router import router as calibration_router
 from server.clock import wall_clock_ms
@@ -32,11 +33,16 @@ from server.request_limits import RequestGuard
 from server.security_headers import SecurityHeaders
 from server.series.router import router as series_router
 from server.settings import Settings
+from server.web.admin_audit import router as audit_router
+from server.web.admin_pages import router as admin_pages_router
 from server.web.board import router as board_router
 from server.web.board_api import router as board_api_router
+from server.web.board_links_pages import router as board_links_pages_router
+from server.web.exams_pages import router as exams_pages_router
 from server.web.facilities_pages import router as facilities_pages_router
 from server.web.incident_pages import router as incident_pages_router
 from server.web.live_events import router as live_events_router
+from server.web.org_pages import router as org_pages_router
 from server.web.pages import router as pages_router
 from server.web.pages import static_files
 from server.web.records_pages import router as records_pages_router
@@ -72,16 +78,20 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     api = APIRouter(prefix="/api/v1")
     for router in (ingest_router, agent_tokens_router, accounts_router, accounts_admin_router, overview_router,
                    series_router, alerts_router, alert_detail_router, notify_router, emergency_router, org_router,
-                   health_router, segs_router, calibration_router, board_api_router):
+                   health_router, segs_router, calibration_router, board_api_router, user_admin_router, audit_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(board_router)  # /board/{zone}: the kiosk notice board, its partials and hazard card
     app.include_router(pages_router)  # /, /live, /zones/{code}, /alerts, /alerts/{id}, /incident, /web/partials
     app.include_router(records_pages_router)  # /workers, /workers/{employee_no}, /me and their partials
     app.include_router(facilities_pages_router)  # /agents, /sensors, /calibration, /rules and their partials
+    app.include_router(admin_pages_router)  # /admin/users, tokens, agents, audit, settings and their partials
+    app.include_router(board_links_pages_router)  # /board-links: admins create and revoke kiosk links
     app.include_router(live_events_router)  # /web/events: the pages' live stream (SSE)
     app.mount("/static", static_files(), name="static")  # the pages' packaged assets
     app.include_router(incident_pages_router)  # /incident, /incidents/{id}, their partials, the public muster page
     app.include_router(emergency_pages)  # the printable report and the public muster link
+    app.include_router(org_pages_router)  # /org/...: zones, hazards, shifts, roster import, assignments, sensors
+    app.include_router(exams_pages_router)  # /exams/...: the exams due, results, sample import
     app.include_router(metrics_router)  # /metrics for Prometheus (HAZMON_METRICS_TOKEN)
     return app

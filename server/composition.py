@@ -34,6 +34,8 @@ from server.plugin_manager import build_server_plugins
 from server.series.influx import InfluxForwarder
 from server.services import Services
 from server.settings import Settings
+from server.web.shift_exposure import exposure_by_zone
+from server.web.shift_totals import ShiftTotals
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ def build_services(settings: Settings, *, clock: Callable[[], int]) -> Services:
     events.subscribe(IncidentCall, notifier.on_incident_call, name="notify")
     events.subscribe(ReadingsBackfilled, links.on_backfill, name="health")
     events.subscribe(ShiftsChanged, links.on_shifts_changed, name="health")
+    shift_totals = ShiftTotals(clock, sessions)
+    events.subscribe(ReadingsBackfilled, shift_totals.on_backfill, name="web")
     mqtt = MqttIngest(settings, sessions=sessions, alerting=alerting, events=events, counters=counters,
                       clock=clock) if settings.mqtt_url else None
     influx = InfluxForwarder(settings.influx_url, sessions=sessions, counters=counters, clock=clock,
@@ -71,6 +75,7 @@ def build_services(settings: Settings, *, clock: Callable[[], int]) -> Services:
         login_throttle=LoginThrottle(per_account=settings.login_max_failures,
                                      per_address=settings.login_max_failures_per_address,
                                      window_s=settings.login_window_s),
+        shift_totals=shift_totals,
     )
 
 
@@ -83,6 +88,14 @@ def _load_stored_settings(services: Services) -> None:
             services.alerting.install(parse_rules(text, name="rules (API)"))
 
 
+def _start_shift_totals(services: Services) -> None:
+    """Start folding every zone's shift so far in the background, so the first dashboard after a restart does
+    not wait for it (server/web/shift_totals.py)."""
+    with services.sessions() as session:
+        exposure_by_zone(session, services.alerting.rules, services.shift_totals,
+                         profile=services.alerting.site_profile, now_ms=services.now_ms())
+
+
 @contextlib.asynccontextmanager
 async def lifespan(services: Services, *, migrate: bool) -> AsyncIterator[None]:
     """Migrate (when asked), load the settings saved through the API, run every background task, and stop them
@@ -92,6 +105,7 @@ async def lifespan(services: Services, *, migrate: bool) -> AsyncIterator[None]:
         if migrate:
             await run_in_threadpool(upgrade, services.engine)
         await run_in_threadpool(_load_stored_settings, services)
+        await run_in_threadpool(_start_shift_totals, services)
         unreachable = services.notifier.config.unreachable()
         if unreachable:
             log.warning("%s", unreachable)

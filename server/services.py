@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from server.notify.service import Notifier
     from server.plugin_manager import ServerPlugins
     from server.series.influx import InfluxForwarder
+    from server.web.shift_totals import ShiftTotals
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Services:
     mqtt: MqttIngest | None
     influx: InfluxForwarder | None
     login_throttle: LoginThrottle
+    shift_totals: ShiftTotals
 
     def now_ms(self) -> int:
         return int(self.clock())

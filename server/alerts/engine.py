@@ -77,7 +77,8 @@ def evaluate_thresholds(
     session: Session, readings: tuple[Reading, ...], sensor_ids: dict[str, int], alerting: Alerting
 ) -> tuple[int, int]:
     """Apply the rules in force to the readings in time order. Returns (alerts opened, alerts resolved)."""
-    by_quantity = alerting.rules.by_quantity()
+    rules = alerting.rules  # the rules in force when the batch came, for all of it
+    by_quantity = rules.by_quantity()
     relevant = [r for r in readings if r.quantity in by_quantity and not is_unreliable(r.flags)]
     if not relevant:
         return 0, 0
@@ -95,9 +96,8 @@ def evaluate_thresholds(
     mismatched = 0
     for reading in ordered:
         sensor_id = sensor_ids[reading.sensor]
-        for rule in by_quantity[reading.quantity]:
-            if not rule.applies_to(reading.sensor, reading.quantity, site=subjects.sites.get(sensor_id),
-                                   zone_sensors=subjects.zone_sensors.get(rule.zone) if rule.zone else None):
+        for rule in rules.for_sensor(reading.sensor, reading.quantity, subjects.sites.get(sensor_id)):
+            if rule.zone is not None and reading.sensor not in subjects.zone_sensors.get(rule.zone, ()):
                 continue
             worker: int | None = None
             if rule.workers is not None:

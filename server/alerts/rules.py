@@ -25,7 +25,7 @@ parsed and resolved by server/alerts/rule_file.py; this module holds the validat
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 
@@ -83,11 +83,16 @@ class Rule:
                    zone_sensors: frozenset[str] | None = None) -> bool:
         """Whether the rule watches this sensor's quantity (the unit is converted by the evaluator; a worker rule
         also needs the sensor to be worn by a matching worker, see `matches_worker`)."""
+        if self.zone is not None and (zone_sensors is None or sensor not in zone_sensors):
+            return False
+        return self.watches(sensor, quantity, site=site)
+
+    def watches(self, sensor: str, quantity: str, *, site: str | None = None) -> bool:
+        """`applies_to` without the zone: what does not change while the rules stay the same (`RuleSet.for_sensor`
+        keeps it)."""
         if not self.enabled or quantity != self.quantity:
             return False
         if self.site is not None and site is not None and site != self.site:
-            return False
-        if self.zone is not None and (zone_sensors is None or sensor not in zone_sensors):
             return False
         return fnmatch.fnmatchcase(sensor, self.sensors)
 
@@ -110,9 +115,30 @@ class RulesError(Exception):
     pass
 
 
+#: sensors whose candidate rules a RuleSet remembers (beyond this, they are matched again for each batch)
+INDEX_MAX = 100_000
+
+
 @dataclass(frozen=True)
 class RuleSet:
+    """The rules in force. `for_sensor` is the rule index: the rules that may apply to a sensor's quantity, matched
+    (glob, site, quantity) once per sensor instead of every rule being tried on every reading."""
+
     rules: tuple[Rule, ...]
+    _index: dict[tuple[str, str, str | None], tuple[Rule, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
+
+    def for_sensor(self, sensor: str, quantity: str, site: str | None) -> tuple[Rule, ...]:
+        """The enabled rules that watch this sensor's quantity on this site (zone rules too: whether the sensor
+        is in the zone at a reading's time is for the caller to check, `Rule.applies_to`)."""
+        key = (sensor, quantity, site)
+        hit = self._index.get(key)
+        if hit is None:
+            hit = tuple(r for r in self.rules if r.watches(sensor, quantity, site=site))
+            if len(self._index) < INDEX_MAX:
+                self._index[key] = hit
+        return hit
+
     def by_quantity(self) -> dict[str, list[Rule]]:
         out: dict[str, list[Rule]] = {}
         for rule in self.rules:

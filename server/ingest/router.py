@@ -17,7 +17,7 @@ from server.ingest.ledger import edge_gaps, gaps
 from server.ingest.liveness import agent_state
 from server.ingest.service import IngestRefused, accept_batch
 from server.ingest.status import StatusReport, store_status
-from server.series.models import Agent, AgentStatus
+from server.series.models import Agent, AgentSource, AgentStatus
 from server.series.sensors import SensorNotOwned
 from server.services import ServicesDep, SessionDep
 
@@ -136,6 +136,18 @@ class EdgeGapOut(BaseModel):
     seq: int
 
 
+class SourceOut(BaseModel):
+    """One source as the agent last reported it (the status report's optional `sources`)."""
+
+    name: str
+    state: str
+    frames_ok: int
+    frames_bad: int
+    last_error: str | None
+    last_error_ts: int | None
+    reported_ms: int
+
+
 class AgentOut(BaseModel):
     site: str
     name: str
@@ -152,6 +164,7 @@ class AgentOut(BaseModel):
     dropped_readings: int | None
     gaps: list[GapOut]
     edge_gaps: list[EdgeGapOut]
+    sources: list[SourceOut] = []
 
 
 @router.post("/agent-status", tags=["agents"], summary="An agent reports its status (agent token)")
@@ -185,6 +198,11 @@ def list_agents(services: ServicesDep, session: SessionDep, _: StaffDep) -> list
     for e in edge_gaps(session):
         dropped.setdefault(e.agent_id, []).append(EdgeGapOut(sensor=e.sensor, from_ts=e.from_ts, to_ts=e.to_ts,
                                                              dropped=e.dropped, reason=e.reason, seq=e.seq))
+    sources: dict[int, list[SourceOut]] = {}
+    for src in session.execute(select(AgentSource).order_by(AgentSource.agent_id, AgentSource.source)).scalars():
+        sources.setdefault(src.agent_id, []).append(SourceOut(
+            name=src.source, state=src.state, frames_ok=src.frames_ok, frames_bad=src.frames_bad,
+            last_error=src.last_error, last_error_ts=src.last_error_ms, reported_ms=src.reported_ms))
     out = []
     for agent, status in rows:
         state = agent_state(status.state if status else None, last_seen_ms=agent.last_seen_ms,
@@ -206,6 +224,7 @@ def list_agents(services: ServicesDep, session: SessionDep, _: StaffDep) -> list
                 dropped_readings=status.dropped_readings if status else None,
                 gaps=by_agent.get(agent.id, []),
                 edge_gaps=dropped.get(agent.id, []),
+                sources=sources.get(agent.id, []),
             )
         )
     return out

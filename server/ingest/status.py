@@ -6,15 +6,36 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from exposure.wire import one_line
 from server.calibration.due import Register
 from server.calibration.schemas import CalibrationReport
 from server.calibration.service import apply_agent_report
 from server.ingest.ledger import agent_status_row
+from server.series.models import AgentSource, AgentStatus
 
 log = logging.getLogger(__name__)
+
+
+class SourceStatusIn(BaseModel):
+    """One source as the agent reports it (exposure.wire.SourceStatus); a longer error is cut to one line."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(min_length=1, max_length=128)
+    state: str = Field(pattern="^(ok|failing|unavailable)$")
+    frames_ok: int = Field(default=0, ge=0)
+    frames_bad: int = Field(default=0, ge=0)
+    last_error: str | None = None
+    last_error_ts: int | None = None
+
+    @field_validator("last_error")
+    @classmethod
+    def _one_line(cls, v: str | None) -> str | None:
+        return one_line(v)
 
 
 class StatusReport(BaseModel):
@@ -34,6 +55,10 @@ class StatusReport(BaseModel):
     calibration: dict[str, Any] | None = Field(
         default=None, description="sensor name -> its calibration from the agent's config (CalibrationReport); "
                                   "an entry that does not validate is left out, never the report")
+    sources: list[SourceStatusIn] | None = Field(
+        default=None, max_length=1000,
+        description="each source's state (ok, failing, unavailable), frame counters and last error "
+                    "(exposure.wire.SourceStatus); left out by older agents: the server keeps what it had")
 
 
 def store_status(session: Session, agent_id: int, report: StatusReport, *, now_ms: int) -> None:
@@ -48,6 +73,8 @@ def store_status(session: Session, agent_id: int, report: StatusReport, *, now_m
         row.outbox_full = report.outbox_full
         row.disk_full = report.disk_full
         row.dropped_readings = report.dropped_readings
+    if report.sources is not None:
+        _store_sources(session, agent_id, report.sources, now_ms=now_ms)
     if report.calibration:
         apply_agent_report(session, agent_id, _calibration_entries(agent_id, report.calibration), now_ms=now_ms)
 
@@ -61,3 +88,14 @@ def _calibration_entries(agent_id: int, raw: dict[str, Any]) -> dict[str, Regist
             log.warning("agent %d: calibration of sensor %r left out: %s", agent_id, name[:128],
                         "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     return out
+
+
+def _store_sources(session: Session, agent_id: int, sources: list[SourceStatusIn], *, now_ms: int) -> None:
+    """The agent's per-source rows become the report's (the latest report wins; a source it no longer runs goes).
+    The agent's status row is locked first, so two replicas storing its reports at once take turns."""
+    session.execute(select(AgentStatus.agent_id).where(AgentStatus.agent_id == agent_id).with_for_update())
+    session.execute(delete(AgentSource).where(AgentSource.agent_id == agent_id))
+    latest = {s.name: s for s in sources}  # one row per name, the last one listed
+    session.add_all(AgentSource(agent_id=agent_id, source=s.name, state=s.state, frames_ok=s.frames_ok,
+                                frames_bad=s.frames_bad, last_error=s.last_error, last_error_ms=s.last_error_ts,
+                                reported_ms=now_ms) for s in latest.values())

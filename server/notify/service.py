@@ -1,14 +1,21 @@
 """The notifier as the app holds it: the current settings, the channels from the plugins, the event subscribers
-(alert transitions, incidents) and the worker loop that runs one delivery step per tick on the app's clock."""
+(alert transitions, incidents) and the worker loop that runs one delivery step per tick on the app's clock.
+
+The worker does not wait for its tick when there is something to send: a subscriber that queues a message marks
+its session, and once that session's transaction commits (the publisher's: the ingest of the batch that opened
+the alert) the worker is woken at once (`_after_commit`). The tick remains for retries, escalations and
+messages queued by another replica."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.documents import stored_document
@@ -20,6 +27,9 @@ from server.notify.incidents import queue_call, queue_incident
 from server.notify.policies import NotifyConfig, parse_notify_config
 
 log = logging.getLogger(__name__)
+
+#: session.info key: this transaction queued notifications (set by the subscribers, read after the commit)
+_QUEUED = "hazmon.notify.queued"
 
 
 def load_notify_config(path: Path | None) -> NotifyConfig:
@@ -35,6 +45,8 @@ class Notifier:
         self.channels = channels
         self._instances: dict[str, Channel] = {}
         self.last_stats = RunStats()
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- settings --------------------------------------------------------------------------------------------
     def load_stored(self, session: Session) -> None:
@@ -61,26 +73,50 @@ class Notifier:
 
     # -- the event subscribers and the delivery step ----------------------------------------------------------
     def on_alert(self, session: Session, event: AlertEvent) -> int:
-        return schedule_alert(session, self.config, event, self.clock())
+        return self._queued(session, schedule_alert(session, self.config, event, self.clock()))
 
     def on_incident(self, session: Session, event: IncidentOpened) -> int:
-        return queue_incident(session, event, self.config)
+        return self._queued(session, queue_incident(session, event, self.config))
 
     def on_incident_call(self, session: Session, event: IncidentCall) -> int:
-        return queue_call(session, event, self.config)
+        return self._queued(session, queue_call(session, event, self.config))
+
+    @staticmethod
+    def _queued(session: Session, n: int) -> int:
+        if n:
+            session.info[_QUEUED] = True
+        return n
+
+    def _after_commit(self, session: Session) -> None:
+        """After a commit of a session from the worker's sessionmaker: wake the worker when the transaction that
+        just ended (not a savepoint inside it) queued messages."""
+        if session.in_nested_transaction() or not session.info.pop(_QUEUED, False):
+            return
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
 
     def run_due(self, session: Session, now_ms: int) -> RunStats:
         self.last_stats = run_due(session, now_ms, config=self.config, channel_for=self.channel_for)
         return self.last_stats
 
     async def run(self, sessions: sessionmaker[Session], *, interval_s: float = 1.0) -> None:
-        """The worker loop: one step per tick; a failing step is logged and the loop goes on."""
-        while True:
-            try:
-                await asyncio.to_thread(self._step, sessions)
-            except Exception as exc:
-                log.error("notification step failed: %s", safe_traceback(exc))
-            await asyncio.sleep(interval_s)
+        """The worker loop: one step per tick, or at once when a commit queued messages; a failing step is
+        logged and the loop goes on."""
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        sa_event.listen(sessions, "after_commit", self._after_commit)
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await asyncio.to_thread(self._step, sessions)
+                except Exception as exc:
+                    log.error("notification step failed: %s", safe_traceback(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=interval_s)
+        finally:
+            sa_event.remove(sessions, "after_commit", self._after_commit)
+            self._loop = self._wake = None
 
     def _step(self, sessions: sessionmaker[Session]) -> None:
         with sessions() as session:

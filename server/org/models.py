@@ -77,6 +77,9 @@ class Hazard(Base):
     quantity: Mapped[str] = mapped_column(String(32))
     #: the catalogue variant whose limit applies (a silica dust's free-SiO2 class: sio2-10-50pct ...); migration 0012
     variant: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: the protective equipment the site requires against it (free text); None: the general guidance applies
+    #: (server/web/hazard_notes.toml); migration 0016_hazard_ppe
+    ppe: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class ShiftPattern(Base):

@@ -17,6 +17,7 @@ from server.org.roster_import import import_roster, overlaps
 from server.org.schemas import (
     AssignmentIn,
     AssignmentOut,
+    EndIn,
     HazardIn,
     HazardOut,
     PersonalSensorIn,
@@ -56,7 +57,8 @@ def zone_out(acc: AccessDep, z: Zone) -> ZoneOut:
     return ZoneOut(id=z.id, code=z.code, name=z.name, site=z.site,
                    posts=[PostIn(code=p.code, name=p.name) for p in posts.values()],
                    hazards=[HazardOut(substance=h.substance, quantity=h.quantity,
-                                      post=posts[h.post_id].code if h.post_id in posts else None, variant=h.variant)
+                                      post=posts[h.post_id].code if h.post_id in posts else None, variant=h.variant,
+                                      ppe=h.ppe)
                             for h in hazards],
                    sensors=[ZoneSensorOut(sensor_id=zs.sensor_id, sensor=f"{site}/{name}", start_ms=zs.start_ms,
                                           end_ms=zs.end_ms) for zs, site, name in sensors])
@@ -107,7 +109,8 @@ def add_post(acc: AccessDep, zone: str, body: PostIn) -> ZoneOut:
     return zone_out(acc, z)
 
 
-@router.post("/zones/{zone}/hazards", status_code=201, summary="Declare a hazard present in a zone or at a post")
+@router.post("/zones/{zone}/hazards", status_code=201,
+             summary="Declare a hazard present in a zone or at a post (again: update its variant and required PPE)")
 def add_hazard(acc: AccessDep, zone: str, body: HazardIn) -> ZoneOut:
     acc.require("org.write", f"zone:{zone}")
     z = _zone(acc, zone)
@@ -127,9 +130,17 @@ def add_hazard(acc: AccessDep, zone: str, body: HazardIn) -> ZoneOut:
         if post is None:
             raise HTTPException(404, f"no post {body.post!r} in zone {z.code!r}")
         post_id = post.id
-    acc.session.add(Hazard(zone_id=z.id, post_id=post_id, substance=body.substance, quantity=quantity,
-                           variant=body.variant))
-    acc.record("zone.hazard_add", f"zone:{z.id}")
+    ppe = " ".join(body.ppe.split()) if body.ppe else None
+    same = acc.session.execute(select(Hazard).where(
+        Hazard.zone_id == z.id, Hazard.post_id.is_(None) if post_id is None else Hazard.post_id == post_id,
+        Hazard.substance == body.substance, Hazard.quantity == quantity)).scalars().first()
+    if same is not None:  # declared again: its variant and required PPE are updated, never a second row
+        same.variant, same.ppe = body.variant, ppe or None
+        acc.record("zone.hazard_update", f"zone:{z.id}")
+    else:
+        acc.session.add(Hazard(zone_id=z.id, post_id=post_id, substance=body.substance, quantity=quantity,
+                               variant=body.variant, ppe=ppe or None))
+        acc.record("zone.hazard_add", f"zone:{z.id}")
     acc.session.commit()
     return zone_out(acc, z)
 
@@ -216,6 +227,22 @@ def create_assignment(acc: AccessDep, body: AssignmentIn) -> AssignmentOut:
     return assignment_out(s, a)
 
 
+@router.post("/assignments/{assignment_id}/end", summary="End an assignment earlier than stored")
+def end_assignment(acc: AccessDep, assignment_id: int, body: EndIn) -> AssignmentOut:
+    s = acc.session
+    a = s.get(Assignment, assignment_id)
+    acc.require("roster.write", f"worker:{a.worker_id}" if a else f"assignment:{assignment_id}")
+    if a is None:
+        raise HTTPException(404, f"no assignment {assignment_id}")
+    if not (a.start_ms < body.end_ms <= a.end_ms):
+        raise HTTPException(422, "the new end must be after the assignment's start and not after its stored end")
+    a.end_ms = body.end_ms
+    acc.services.events.publish(s, ShiftsChanged(((a.worker_id, a.shift_start_ms, a.shift_end_ms),), acc.now_ms))
+    acc.record("roster.write", f"worker:{a.worker_id}", f"assignment={a.id} end")
+    s.commit()
+    return assignment_out(s, a)
+
+
 @router.post("/rosters/import", summary="Import a shift roster (CSV body) with a row-by-row error report")
 async def roster_import(
     request: Request, acc: AccessDep, mode: Annotated[Literal["atomic", "partial"], Query()] = "atomic"
@@ -264,6 +291,29 @@ def create_personal(acc: AccessDep, body: PersonalSensorIn) -> PersonalSensorOut
     acc.record("roster.write", f"worker:{body.worker_id}", f"personal_sensor={p.id}")
     s.commit()
     sensor = s.get(Sensor, sid)
+    assert sensor is not None
+    return PersonalSensorOut(id=p.id, worker_id=p.worker_id, sensor=f"{sensor.site}/{sensor.name}",
+                             start_ms=p.start_ms, end_ms=p.end_ms)
+
+
+@router.post("/personal-sensors/{personal_id}/return", summary="A personal sensor handed back before its stored end")
+def return_personal(acc: AccessDep, personal_id: int, body: EndIn) -> PersonalSensorOut:
+    s = acc.session
+    p = s.get(PersonalSensorAssignment, personal_id)
+    acc.require("roster.write", f"worker:{p.worker_id}" if p else f"personal-sensor:{personal_id}")
+    if p is None:
+        raise HTTPException(404, f"no personal sensor hand-out {personal_id}")
+    if not (p.start_ms < body.end_ms <= p.end_ms):
+        raise HTTPException(422, "the return must be after the hand-out and not after the end already stored")
+    old_end, p.end_ms = p.end_ms, body.end_ms
+    shifts = s.execute(select(Assignment.worker_id, Assignment.shift_start_ms, Assignment.shift_end_ms).where(
+        Assignment.worker_id == p.worker_id, Assignment.shift_start_ms < old_end,
+        Assignment.shift_end_ms > p.start_ms)).all()
+    changed = sorted({(w, a, b) for w, a, b in shifts})
+    acc.services.events.publish(s, ShiftsChanged(tuple(changed), acc.now_ms))
+    acc.record("roster.write", f"worker:{p.worker_id}", f"personal_sensor={p.id} return")
+    s.commit()
+    sensor = s.get(Sensor, p.sensor_id)
     assert sensor is not None
     return PersonalSensorOut(id=p.id, worker_id=p.worker_id, sensor=f"{sensor.site}/{sensor.name}",
                              start_ms=p.start_ms, end_ms=p.end_ms)

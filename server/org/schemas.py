@@ -22,6 +22,9 @@ class HazardIn(BaseModel):
     variant: str | None = Field(default=None, max_length=32,
                                 description="the catalogue variant whose limit applies: a silica dust's free-SiO2 "
                                             "class (sio2-10-50pct, sio2-50-80pct, sio2-above-80pct)")
+    ppe: str | None = Field(default=None, max_length=500,
+                            description="the protective equipment the site requires against it; none: the "
+                                        "general guidance for the substance is shown")
 
 
 class PostIn(BaseModel):
@@ -41,6 +44,7 @@ class HazardOut(BaseModel):
     quantity: str
     post: str | None
     variant: str | None = None
+    ppe: str | None = None
 
 
 class ZoneSensorOut(BaseModel):
@@ -102,6 +106,10 @@ class PersonalSensorOut(BaseModel):
     sensor: str
     start_ms: int
     end_ms: int
+
+
+class EndIn(BaseModel):
+    end_ms: int = Field(description="ms; after the start and not later than the end already stored")
 
 
 class RosterError(BaseModel):

@@ -14,7 +14,7 @@ from server.alerts.models import Alert
 from server.calibration.due import utc_date
 from server.calibration.schemas import CalibrationState, calibration_state
 from server.calibration.service import registers
-from server.health.models import ShiftRun
+from server.health.standing import standing_warnings
 from server.series.models import Agent, IngestedBatch, Latest, Sensor
 from server.series.rows import flags_of
 from server.services import ServicesDep, SessionDep
@@ -95,21 +95,6 @@ def server_status(services: ServicesDep, session: SessionDep, _: StaffDep) -> St
         counters=services.counters.snapshot(),
         warnings=standing_warnings(services, session),
     )
-
-
-def standing_warnings(services: ServicesDep, session: SessionDep) -> list[str]:
-    """What the status and every page show until it is fixed: nobody would be notified; exposure records that
-    could not be computed (a count only: which workers is for roles that may read the files)."""
-    out = []
-    unreachable = services.notifier.config.unreachable()
-    if unreachable:
-        out.append(unreachable)
-    failed = int(session.execute(select(func.count()).select_from(ShiftRun).where(ShiftRun.error.is_not(None)))
-                 .scalar_one())
-    if failed:
-        out.append(f"{failed} worker-shift(s) have no exposure records: their computation failed "
-                   "(see GET /api/v1/exposure-records/failures)")
-    return out
 
 
 @router.get("/health", tags=["health"], summary="Liveness and the state of the optional links (public)")

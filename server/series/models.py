@@ -198,3 +198,22 @@ class AgentStatus(Base):
     disk_full: Mapped[bool] = mapped_column(default=False)
     dropped_readings: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
+
+class AgentSource(Base):
+    """One source of an agent as its latest status report described it (`sources`, optional in the report):
+    state ok / failing / unavailable, frames decoded and rejected since the agent started, the last error
+    (one line) and when it happened (migration 0016_hazard_ppe). A report with a source list replaces the
+    agent's rows."""
+
+    __tablename__ = "agent_sources"
+    __table_args__ = (UniqueConstraint("agent_id", "source"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16))
+    frames_ok: Mapped[int] = mapped_column(BigInteger, default=0)
+    frames_bad: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    last_error_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reported_ms: Mapped[int] = mapped_column(BigInteger)
+

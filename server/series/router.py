@@ -3,6 +3,7 @@ and one-minute trends (InfluxDB when configured, else the SQL rollups)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -150,17 +151,14 @@ class TrendOut(BaseModel):
     points: list[TrendPoint]
 
 
-def _thinned(out: TrendOut, since: int, until: int, max_points: int | None) -> TrendOut:
+def _trend_out(sensor: str, quantity: str, source: str, points: Iterable[Point], since: int, until: int,
+               max_points: int | None) -> TrendOut:
     """The trend in buckets of whole minutes, at most `max_points` of them (server/series/downsample.py)."""
-    if max_points is None:
-        return out
-    bucket = bucket_ms_for(since, until, max_points)
-    if bucket == 60_000:
-        return out
-    merged = downsample((Point(p.minute_ms, p.mean, p.min, p.max, p.n) for p in out.points), bucket_ms=bucket,
-                        origin=since - since % 60_000, energetic=out.quantity in LEVELS)
-    return out.model_copy(update={"bucket_ms": bucket, "points": [
-        TrendPoint(minute_ms=p.minute_ms, mean=p.mean, min=p.min, max=p.max, n=p.n) for p in merged]})
+    bucket = 60_000 if max_points is None else bucket_ms_for(since, until, max_points)
+    if bucket != 60_000:
+        points = downsample(points, bucket_ms=bucket, origin=since - since % 60_000, energetic=quantity in LEVELS)
+    return TrendOut(sensor=sensor, quantity=quantity, source=source, bucket_ms=bucket, points=[
+        TrendPoint(minute_ms=p.minute_ms, mean=p.mean, min=p.min, max=p.max, n=p.n) for p in points])
 
 
 @router.get("/trend", summary="One-minute mean/min/max of a sensor's quantity (InfluxDB when set, else SQL)")
@@ -186,10 +184,10 @@ def trend(
             points = influx.trend(sensor=sensor, quantity=quantity, since=since, until=until)
         except Exception as exc:  # InfluxDB down: say so, never answer with an empty series
             raise HTTPException(503, f"InfluxDB is not reachable: {exc}") from None
-        return _thinned(TrendOut(sensor=sensor, quantity=quantity, source="influxdb",
-                                 points=[TrendPoint(**p) for p in points]), since, until, max_points)
+        return _trend_out(sensor, quantity, "influxdb", (Point(**p) for p in points), since, until, max_points)
     rows = session.execute(
-        select(Rollup1m)
+        select(Rollup1m.minute_ms, Rollup1m.value_sum, Rollup1m.value_min, Rollup1m.value_max, Rollup1m.n,
+               Rollup1m.energy_sum)
         .where(
             Rollup1m.sensor_id == found.id,
             Rollup1m.quantity == quantity,
@@ -197,18 +195,10 @@ def trend(
             Rollup1m.minute_ms < until,
         )
         .order_by(Rollup1m.minute_ms)
-    ).scalars()
-    points = [
-        TrendPoint(
-            minute_ms=r.minute_ms,
-            min=r.value_min,
-            max=r.value_max,
-            n=r.n,
-            mean=energy_to_level(r.energy_sum / r.n) if r.energy_sum is not None else r.value_sum / r.n,
-        )
-        for r in rows
-    ]
-    return _thinned(TrendOut(sensor=sensor, quantity=quantity, source="sql", points=points), since, until, max_points)
+    )
+    points = (Point(minute, energy_to_level(energy / n) if energy is not None else total / n, lo, hi, n)
+              for minute, total, lo, hi, n, energy in rows)
+    return _trend_out(sensor, quantity, "sql", points, since, until, max_points)
 
 
 class SensorAgentIn(BaseModel):

@@ -74,7 +74,7 @@ def _page(doc: _Card, b: Board, results: Results, words: dict[str, str], *, zh: 
     doc.h(words["hazards"], 2)
     doc.table([words["hazard"], words["effects"], words["ppe"]],
               [[f"{h.name_zh if zh else h.name_en} ({h.substance})", h.effects_zh if zh else h.effects_en,
-                h.ppe_zh if zh else h.ppe_en] for h in b.hazards] or [[words["none"], "", ""]],
+                h.declared_ppe or (h.ppe_zh if zh else h.ppe_en)] for h in b.hazards] or [[words["none"], "", ""]],
               widths=[0.2 * w, 0.45 * w, 0.35 * w])
     doc.h(words["levels"], 2)
     doc.table([words["sensor"], words["value"], words["action"], words["limit"], words["state"]],

@@ -21,7 +21,7 @@ from exposure.catalogue import load_catalogue
 from server.alerts.rules import RuleSet
 from server.emergency.plans import Plan
 from server.health.zone_report import WindowResult, zone_windows
-from server.org.models import ShiftPattern, Zone
+from server.org.models import Hazard, ShiftPattern, Zone
 from server.settings import HealthConfig
 from server.web import views
 
@@ -35,6 +35,9 @@ class HazardNote:
     effects_zh: str
     ppe_en: str
     ppe_zh: str
+    #: what the site requires (the hazard's declared PPE, server.org.models.Hazard.ppe); None: the general
+    #: guidance above applies
+    declared_ppe: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def _known(substance: str) -> bool:
     return substance in load_catalogue().substances
 
 
-def note_for(substance: str) -> HazardNote:
+def note_for(substance: str, declared_ppe: str | None = None) -> HazardNote:
     raw = _notes().get(substance)
     row: dict[str, str] = raw if isinstance(raw, dict) else {}
     if _known(substance):
@@ -82,7 +85,22 @@ def note_for(substance: str) -> HazardNote:
         en, zh = substance, substance
     sds_en, sds_zh = "See the safety data sheet.", "见化学品安全技术说明书。"
     return HazardNote(substance, en, zh, row.get("effects_en", sds_en), row.get("effects_zh", sds_zh),
-                      row.get("ppe_en", sds_en), row.get("ppe_zh", sds_zh))
+                      row.get("ppe_en", sds_en), row.get("ppe_zh", sds_zh), declared_ppe or None)
+
+
+def guidance(hazards: Sequence[views.HazardLine]) -> dict[str, HazardNote]:
+    """substance -> its general note (health effects, default PPE) for the hazards of a zone page."""
+    return {h.substance: note_for(h.substance) for h in hazards}
+
+
+def declared_ppe(session: Session, zone_id: int) -> dict[str, str]:
+    """substance -> the PPE the site declared for it in the zone (several posts' requirements joined by "; ")."""
+    out: dict[str, list[str]] = {}
+    for substance, ppe in session.execute(select(Hazard.substance, Hazard.ppe).where(
+            Hazard.zone_id == zone_id, Hazard.ppe.is_not(None)).order_by(Hazard.id)).all():
+        if ppe and ppe not in out.setdefault(substance, []):
+            out[substance].append(ppe)
+    return {k: "; ".join(v) for k, v in out.items() if v}
 
 
 def plans_for(plans: dict[str, Plan], rules: RuleSet, zone: str, quantities: frozenset[str]
@@ -102,10 +120,11 @@ def plans_for(plans: dict[str, Plan], rules: RuleSet, zone: str, quantities: fro
 
 def board(session: Session, rules: RuleSet, plans: dict[str, Plan], zone: Zone, *, now_ms: int) -> Board:
     [tile] = views.dashboard(session, rules, now_ms=now_ms, only=zone.code).tiles
+    ppe = declared_ppe(session, zone.id)
     quantities = frozenset(v.quantity for v in tile.values) | {load_catalogue().substance(s).quantity
                                                                 for s in tile.hazards if _known(s)}
     return Board(code=zone.code, name=zone.name, site=zone.site, state=tile.state, values=tile.values,
-                 silent=tile.silent, hazards=tuple(note_for(s) for s in tile.hazards),
+                 silent=tile.silent, hazards=tuple(note_for(s, ppe.get(s)) for s in tile.hazards),
                  plans=plans_for(plans, rules, zone.code, quantities), source=str(_notes().get("source", "")))
 
 

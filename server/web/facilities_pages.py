@@ -17,6 +17,7 @@ from server.alerts.rule_file import rules_text
 from server.notify.redaction import mask
 from server.services import ServicesDep, SessionDep
 from server.web import facilities_views as fv
+from server.web import source_views as sv
 from server.web.pages import ACTORS
 from server.web.templating import render
 
@@ -54,13 +55,16 @@ def rules_page() -> HTMLResponse:
 @router.get("/web/partials/agents", response_class=HTMLResponse)
 def agents_part(services: ServicesDep, session: SessionDep, _: FacilitiesViewDep) -> HTMLResponse:
     now = services.now_ms()
-    return render("_agents.html", agents=fv.agents(session, now_ms=now), now_ms=now)
+    return render("_agents.html", agents=fv.agents(session, now_ms=now), now_ms=now,
+                  sources=sv.by_agent(sv.sources(session)))
 
 
 @router.get("/web/partials/sensors", response_class=HTMLResponse)
 def sensors_part(services: ServicesDep, session: SessionDep, _: FacilitiesViewDep) -> HTMLResponse:
     now = services.now_ms()
-    return render("_sensors.html", sensors=fv.sensors(session, now_ms=now), now_ms=now)
+    reported = sv.sources(session)
+    return render("_sensors.html", sensors=fv.sensors(session, now_ms=now), now_ms=now,
+                  sources=sv.by_sensor(reported), unseen=sv.without_readings(session, reported))
 
 
 @router.get("/web/partials/calibration", response_class=HTMLResponse)

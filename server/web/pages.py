@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from server.accounts.auth import StaffDep
 from server.services import ServicesDep, SessionDep
-from server.web import shift_exposure, views
+from server.web import board_view, shift_exposure, views
 from server.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +44,7 @@ def dashboard_page() -> HTMLResponse:
 
 @router.get("/live", response_class=HTMLResponse)
 def live_page() -> HTMLResponse:
-    return _file("templates/live.html")
+    return render("live.html", nav="live")
 
 
 @router.get("/zones/{code}", response_class=HTMLResponse)
@@ -96,7 +96,8 @@ def swagger_asset(name: str) -> Response:
 def dashboard_part(services: ServicesDep, session: SessionDep, _: StaffDep) -> HTMLResponse:
     now = services.now_ms()
     unreachable = services.notifier.config.unreachable()
-    exposure = shift_exposure.exposure_by_zone(session, services.alerting.rules, profile=services.alerting.site_profile,
+    exposure = shift_exposure.exposure_by_zone(session, services.alerting.rules, services.shift_totals,
+                                               profile=services.alerting.site_profile,
                                                now_ms=now)
     return render("_dashboard.html", board=views.dashboard(session, services.alerting.rules, now_ms=now),
                   warnings=[unreachable] if unreachable else [], now_ms=now, exposure=exposure)
@@ -108,9 +109,10 @@ def zone_part(code: str, services: ServicesDep, session: SessionDep, _: StaffDep
     z = views.zone_page(session, services.alerting.rules, code, now_ms=now)
     if z is None:
         return render("_missing.html", status_code=404, what=f"zone {code}")
-    exposure = shift_exposure.exposure_by_zone(session, services.alerting.rules, profile=services.alerting.site_profile,
+    exposure = shift_exposure.exposure_by_zone(session, services.alerting.rules, services.shift_totals,
+                                               profile=services.alerting.site_profile,
                                                now_ms=now, code=code)
-    return render("_zone.html", z=z, exposure=exposure.get(code, ()))
+    return render("_zone.html", z=z, exposure=exposure.get(code, ()), guidance=board_view.guidance(z.hazards))
 
 
 @router.get("/web/partials/zones/{code}/live", response_class=HTMLResponse)
@@ -120,7 +122,8 @@ def zone_live_part(code: str, services: ServicesDep, session: SessionDep, _: Sta
     z = views.zone_page(session, services.alerting.rules, code, now_ms=now)
     if z is None:
         return render("_missing.html", status_code=404, what=f"zone {code}")
-    exposure = shift_exposure.exposure_by_zone(session, services.alerting.rules, profile=services.alerting.site_profile,
+    exposure = shift_exposure.exposure_by_zone(session, services.alerting.rules, services.shift_totals,
+                                               profile=services.alerting.site_profile,
                                                now_ms=now, code=code)
     return render("_zone_live.html", z=z, exposure=exposure.get(code, ()))
 

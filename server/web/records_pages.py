@@ -31,7 +31,7 @@ def _refused(e: HTTPException) -> HTMLResponse:
     """A refusal as one line in the page; a 403 names no record (a worker learns nothing of anyone else's)."""
     detail = "You may not see this file: your role may open only the files it is given." if e.status_code == 403 \
         else str(e.detail)
-    return render("_records_refused.html", status_code=e.status_code, detail=detail)
+    return render("_workers_refused.html", status_code=e.status_code, detail=detail)
 
 
 @router.get("/workers", response_class=HTMLResponse)
@@ -53,7 +53,7 @@ def own_page() -> HTMLResponse:
 
 @router.get("/fonts/cjk-fallback.ttf")
 def cjk_font() -> Response:
-    """The PDFs' Chinese font (server/health/fonts, Apache-2.0) for a browser that has none: records.css asks for it
+    """The PDFs' Chinese font (server/health/fonts, Apache-2.0) for a browser that has none: workers.css asks for it
     only for CJK characters (unicode-range), so a page without them never downloads it."""
     data = (files("server.health") / "fonts" / "DroidSansFallbackFull.ttf").read_bytes()
     return Response(data, media_type="font/ttf", headers={"Cache-Control": "max-age=86400"})
@@ -95,7 +95,7 @@ def own_file_part(acc: AccessDep) -> HTMLResponse:
     """The signed-in account's own file (the worker linked to it), whatever its role."""
     wid = rv.own_worker_id(acc)
     if wid is None:
-        return render("_records_refused.html", status_code=404,
+        return render("_workers_refused.html", status_code=404,
                       detail="No worker file is linked to your account. Ask the record-keeper to link it.")
     return _file_part(acc, wid, own=True)
 
@@ -108,7 +108,7 @@ def record_part(acc: AccessDep, record_id: int) -> HTMLResponse:
     except HTTPException as e:
         return _refused(e)
     if p is None:
-        return render("_records_refused.html", status_code=404, detail=f"no exposure record {record_id}")
+        return render("_workers_refused.html", status_code=404, detail=f"no exposure record {record_id}")
     r = p.record
     chart = {"points": p.points, "unit": r.unit, "limit": r.limit.value if r.limit else None,
              "stel": r.stel_limit.value if r.stel_limit else None, "zone": site_zone().key,

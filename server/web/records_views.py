@@ -135,12 +135,12 @@ class FilePage:
     accounts: tuple[tuple[int, str], ...]
     patterns: tuple[str, ...]
     account_name: str | None
-    #: each linked event's evidence as the chart reads it (records.js), by its position in `file.events`
+    #: each linked event's evidence as the chart reads it (workers.js), by its position in `file.events`
     evidence: tuple[str, ...] = ()
 
 
 def evidence_chart(e: EventOut, zone: str) -> str:
-    """A linked event's kept series against its level, JSON for records.js (empty when it kept none)."""
+    """A linked event's kept series against its level, JSON for workers.js (empty when it kept none)."""
     if not e.series:
         return ""
     points = [(ts, v) for ts, v, _flags in e.series]

@@ -11,22 +11,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from exposure import InvalidInput
-from exposure.chemical import twa
-from exposure.noise import noise_dose
+from exposure.chemical import integral, twa_result
+from exposure.noise import dose_criterion, dose_fraction_of, dose_result
 from exposure.profiles import applicable_limit
-from exposure.segments import DEFAULT_MAX_GAP_S, series_from_readings
+from exposure.readings import Reading
+from exposure.results import Coverage
 from server.alerts.rules import RuleSet
 from server.org.models import Assignment, Hazard, Zone, ZoneSensor
-from server.series.models import ReadingRow, Sensor
+from server.series.models import Latest, ReadingRow, Sensor
 from server.series.rows import row_to_reading, select_readings
+from server.web.shift_totals import STEP_MS, ShiftTotals
 
 DEFAULT_SHIFT_H = 8.0
 NOISE = "noise"
-_GAP_MS = round(DEFAULT_MAX_GAP_S * 1000)
 
 
 @dataclass(frozen=True)
@@ -34,22 +35,27 @@ class ShiftExposure:
     sensor: str
     substance: str
     kind: Literal["dose", "twa"]
-    percent: float  # dose %, or TWA as % of the OEL
-    value: float  # the dose % again, or the TWA in `unit`
+    percent: float | None  # dose %, or TWA as % of the OEL; None while the shift is being folded (pending)
+    value: float | None  # the dose % again, or the TWA in `unit`
     unit: str
     limit: str  # what 100 % is
     since_ms: int
     shift_src: Literal["roster", "last hours"]
 
+    @property
+    def pending(self) -> bool:
+        return self.percent is None
+
 
 def shift_window(session: Session, zone_id: int, *, now_ms: int) -> tuple[int, Literal["roster", "last hours"]]:
     """Where this zone's shift started: the earliest start of the assignments covering now, else DEFAULT_SHIFT_H
-    hours ago."""
+    hours ago (rounded down to the folds' 30-s step)."""
     start = session.execute(select(func.min(Assignment.start_ms)).where(
         Assignment.zone_id == zone_id, Assignment.start_ms <= now_ms, Assignment.end_ms > now_ms)).scalar()
     if start is not None:
         return int(start), "roster"
-    return now_ms - round(DEFAULT_SHIFT_H * 3_600_000), "last hours"
+    # on a step of the folds' grid, so that consecutive refreshes ask for the same shift
+    return (now_ms - round(DEFAULT_SHIFT_H * 3_600_000)) // STEP_MS * STEP_MS, "last hours"
 
 
 def _criterion(rules: RuleSet, quantity: str) -> str:
@@ -59,58 +65,89 @@ def _criterion(rules: RuleSet, quantity: str) -> str:
     return "osha-pel"
 
 
-def sensor_exposure(session: Session, rules: RuleSet, *, sensor_id: int, sensor: str, substance: str,
-                    quantity: str, variant: str | None, profile: str, since_ms: int, now_ms: int,
+@dataclass(frozen=True)
+class _Stored:
+    """A sensor's stored readings of one quantity (shift_totals.Source)."""
+
+    sensor_id: int
+    sensor: str
+    quantity: str
+
+    def _where(self, from_ms: int, to_ms: int) -> tuple[ColumnElement[bool], ...]:
+        return (ReadingRow.sensor_id == self.sensor_id, ReadingRow.quantity == self.quantity,
+                ReadingRow.ts >= from_ms, ReadingRow.ts <= to_ms)
+
+    def readings(self, session: Session, from_ms: int, to_ms: int) -> list[Reading]:
+        rows = session.execute(select_readings().where(*self._where(from_ms, to_ms)).order_by(ReadingRow.ts))
+        return [row_to_reading(r, sensor=self.sensor) for r in rows]
+
+    def count(self, session: Session, from_ms: int, to_ms: int) -> int:
+        return int(session.execute(select(func.count()).select_from(ReadingRow)
+                                   .where(*self._where(from_ms, to_ms))).scalar_one())
+
+
+def sensor_exposure(session: Session, rules: RuleSet, totals: ShiftTotals, *, sensor_id: int, sensor: str,
+                    substance: str, quantity: str, variant: str | None, profile: str, since_ms: int, now_ms: int,
                     shift_src: Literal["roster", "last hours"]) -> ShiftExposure | None:
     """The sensor's exposure to the substance over [since_ms, now_ms), or None without readings, a limit or a
-    unit the limit can be expressed in."""
+    unit the limit can be expressed in. The sums come from `totals` (the settled part folded once)."""
     if now_ms <= since_ms:
         return None
-    rows = session.execute(select_readings().where(
-        ReadingRow.sensor_id == sensor_id, ReadingRow.quantity == quantity,
-        ReadingRow.ts >= since_ms - _GAP_MS, ReadingRow.ts <= now_ms).order_by(ReadingRow.ts)).all()
-    if not rows:
-        return None
-    readings = [row_to_reading(r, sensor=sensor) for r in rows]
-    unit = readings[-1].unit
-    same = [r for r in readings if r.unit == unit]
+    source = _Stored(sensor_id, sensor, quantity)
     try:
-        series = series_from_readings(same, start_ms=since_ms, end_ms=now_ms, unit=unit)
-        if series.coverage.covered_s <= 0:
-            return None
         if substance == NOISE:
-            dose = noise_dose(series, criterion=_criterion(rules, quantity), shift_h=DEFAULT_SHIFT_H)
+            c = dose_criterion(_criterion(rules, quantity))
+            t = totals.totals(session, (sensor_id, quantity, "dose", c.name), sensor_id=sensor_id,
+                              since_ms=since_ms, now_ms=now_ms, source=source,
+                              per_segments=lambda segs: dose_fraction_of(segs, c))
+            if t is not None and t.pending:
+                return ShiftExposure(sensor, substance, "dose", None, None, "%", "", since_ms, shift_src)
+            if t is None or t.covered_ms <= 0:
+                return None
+            dose = dose_result(Coverage(since_ms, now_ms, t.covered_ms / 1000.0), t.total, c,
+                               shift_h=DEFAULT_SHIFT_H)
             return ShiftExposure(sensor, substance, "dose", dose.dose_percent, dose.dose_percent, "%",
                                  f"100 % dose ({dose.criterion})", since_ms, shift_src)
         limit = applicable_limit(substance, profile, "twa", variant=variant)
         if limit is None:
             return None
-        result = twa(series, limit=limit)
+        t = totals.totals(session, (sensor_id, quantity, "integral"), sensor_id=sensor_id, since_ms=since_ms,
+                          now_ms=now_ms, source=source, per_segments=integral)
+        if t is not None and t.pending:
+            return ShiftExposure(sensor, substance, "twa", None, None, "", "", since_ms, shift_src)
+        if t is None or t.covered_ms <= 0:
+            return None
+        result = twa_result(t.total, Coverage(since_ms, now_ms, t.covered_ms / 1000.0), t.unit, limit=limit)
     except InvalidInput:
         return None
     if result.ratio is None or result.limit is None:
         return None
-    return ShiftExposure(sensor, substance, "twa", 100.0 * result.ratio, result.twa, unit,
+    return ShiftExposure(sensor, substance, "twa", 100.0 * result.ratio, result.twa, t.unit,
                          f"OEL {result.limit.value:g} {result.limit.unit}", since_ms, shift_src)
 
 
-def zone_exposure(session: Session, rules: RuleSet, *, zone_id: int, sensors: Iterable[tuple[int, str]],
+def zone_exposure(session: Session, rules: RuleSet, totals: ShiftTotals, *, zone_id: int,
+                  sensors: Iterable[tuple[int, str, str]],
                   hazards: Iterable[tuple[str, str, str | None]], profile: str,
                   now_ms: int) -> tuple[ShiftExposure, ...]:
-    """Each (zone sensor, declared hazard) pair's exposure this shift; `hazards` are (substance, quantity, the
+    """Each (zone sensor, declared hazard) pair's exposure this shift, where the sensor measures the hazard's
+    quantity; `sensors` are (id, name, a quantity it has readings of), `hazards` (substance, quantity, the
     catalogue variant whose limit applies)."""
     since, src = shift_window(session, zone_id, now_ms=now_ms)
     out: list[ShiftExposure] = []
     for substance, quantity, variant in sorted(set(hazards), key=lambda h: (h[0], h[1], h[2] or "")):
-        for sid, name in sensors:
-            e = sensor_exposure(session, rules, sensor_id=sid, sensor=name, substance=substance, quantity=quantity,
-                                variant=variant, profile=profile, since_ms=since, now_ms=now_ms, shift_src=src)
+        for sid, name, measured in sensors:
+            if measured != quantity:
+                continue
+            e = sensor_exposure(session, rules, totals, sensor_id=sid, sensor=name, substance=substance,
+                                quantity=quantity, variant=variant, profile=profile, since_ms=since, now_ms=now_ms,
+                                shift_src=src)
             if e is not None:
                 out.append(e)
     return tuple(out)
 
 
-def exposure_by_zone(session: Session, rules: RuleSet, *, profile: str, now_ms: int,
+def exposure_by_zone(session: Session, rules: RuleSet, totals: ShiftTotals, *, profile: str, now_ms: int,
                      code: str | None = None) -> dict[str, tuple[ShiftExposure, ...]]:
     """Every zone's (or the one zone `code`'s) exposures this shift, by zone code."""
     zones = select(Zone)
@@ -119,11 +156,14 @@ def exposure_by_zone(session: Session, rules: RuleSet, *, profile: str, now_ms: 
     out: dict[str, tuple[ShiftExposure, ...]] = {}
     for zone in session.execute(zones).scalars():
         sensors = session.execute(
-            select(Sensor.id, Sensor.name).join(ZoneSensor, ZoneSensor.sensor_id == Sensor.id)
+            select(Sensor.id, Sensor.name, Latest.quantity).join(ZoneSensor, ZoneSensor.sensor_id == Sensor.id)
+            .join(Latest, Latest.sensor_id == Sensor.id)
             .where(ZoneSensor.zone_id == zone.id, ZoneSensor.start_ms <= now_ms,
-                   or_(ZoneSensor.end_ms.is_(None), ZoneSensor.end_ms > now_ms)).order_by(Sensor.name)).all()
+                   or_(ZoneSensor.end_ms.is_(None), ZoneSensor.end_ms > now_ms))
+            .order_by(Sensor.name, Latest.quantity)).all()
         hazards = session.execute(select(Hazard.substance, Hazard.quantity, Hazard.variant)
                                   .where(Hazard.zone_id == zone.id)).all()
-        out[zone.code] = zone_exposure(session, rules, zone_id=zone.id, sensors=[(s, n) for s, n in sensors],
+        out[zone.code] = zone_exposure(session, rules, totals, zone_id=zone.id,
+                                       sensors=[(s, n, q) for s, n, q in sensors],
                                        hazards=[(s, q, v) for s, q, v in hazards], profile=profile, now_ms=now_ms)
     return out

@@ -222,6 +222,7 @@ class HazardLine:
     quantity: str
     post: str | None
     variant: str | None
+    ppe: str | None = None  # the site's requirement; None: the general guidance applies (board_view.note_for)
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,8 @@ def zone_page(session: Session, rules: RuleSet, code: str, *, now_ms: int, alert
     if zone is None:
         return None
     posts = dict(session.execute(select(Post.id, Post.code).where(Post.zone_id == zone.id)).all())
-    hazards = tuple(HazardLine(h.substance, h.quantity, posts.get(h.post_id) if h.post_id else None, h.variant)
+    hazards = tuple(HazardLine(h.substance, h.quantity, posts.get(h.post_id) if h.post_id else None, h.variant,
+                               h.ppe)
                     for h in session.execute(select(Hazard).where(Hazard.zone_id == zone.id)
                                              .order_by(Hazard.substance, Hazard.id)).scalars())
     members = session.execute(

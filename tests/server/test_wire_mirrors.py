@@ -10,7 +10,7 @@ from exposure import wire
 from server.alerts.edge_alarms import EdgeAlarmIn
 from server.app import create_app
 from server.calibration.schemas import CalibrationReport
-from server.ingest.status import StatusReport
+from server.ingest.status import SourceStatusIn, StatusReport
 from server.settings import Settings
 
 
@@ -34,3 +34,8 @@ def test_the_agent_paths_are_served(tmp_path: Path) -> None:
     paths = create_app(Settings(data_dir=tmp_path)).openapi()["paths"]
     for path in (wire.INGEST_PATH, wire.EDGE_ALARMS_PATH, wire.STATUS_PATH):
         assert "post" in paths[path], path
+
+
+def test_source_statuses_have_the_wire_fields() -> None:
+    """SourceStatusIn takes exactly the fields of wire.SourceStatus."""
+    assert set(SourceStatusIn.model_fields) == set(wire.SOURCE_STATUS_FIELDS)

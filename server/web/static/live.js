@@ -1,41 +1,16 @@
-// The live table (/live): sensors, open alerts and agents, polled every 2 s.
+// The live table (/live): open alerts, sensors and agents from the JSON API, inside the operations layout.
+// hazmon.js signs in, runs the live stream (/web/events) and shows "connection lost"; each `change` it announces
+// (a hazmon:refresh on #live) reloads the tables, one reload at a time.
 "use strict";
+(function () {
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 const time = (ms) => new Date(ms).toLocaleTimeString();
 const fmt = (v) => Number.isInteger(v) ? v : v.toFixed(Math.abs(v) < 10 ? 2 : 1);
-
-async function api(path, opts) {
-  const r = await fetch("/api/v1" + path, Object.assign({credentials: "same-origin"}, opts));
-  if (r.status === 401) { showLogin(); throw new Error("unauthorized"); }
-  if (!r.ok) throw new Error(path + ": " + r.status);
-  return r.json();
-}
-
-function showLogin() { $("live").hidden = true; $("login").hidden = false; $("who").textContent = ""; }
-
-$("login").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const r = await fetch("/api/v1/auth/login", {method: "POST", headers: {"Content-Type": "application/json"},
-    body: JSON.stringify({username: $("username").value, password: $("password").value})});
-  if (!r.ok) { $("error").textContent = "Wrong user name or password."; return; }
-  $("error").textContent = ""; $("login").hidden = true; start();
-});
-
-// -- connection state: say so within 10 s when updates stop, instead of showing old values as current
-const LOST_AFTER_MS = 6000;
-let lastOk = 0;
-function watchConnection() {
-  const lost = lastOk && Date.now() - lastOk > LOST_AFTER_MS;
-  $("connection").hidden = !lost;
-  $("live").querySelectorAll("table").forEach((t) => t.classList.toggle("stale-data", !!lost));
-  $("cadence").textContent = lost ? "Not updating." : "Updates every 2 s.";
-  if (lost) $("connection").textContent = "Connection lost at " + time(lastOk) + ": values may be stale.";
-}
+const api = (path) => window.hazmon.api(path);
 
 // -- new critical alerts: a sound and a desktop notification (safety managers, while a page is open)
 let seenAlerts = null;
-let role = "";
 function beep() {
   try {
     const ctx = new (window.AudioContext || window.webkitAudioContext)();
@@ -46,7 +21,7 @@ function beep() {
 }
 function announce(alerts) {
   const ids = new Set(alerts.map((a) => a.id));
-  if (seenAlerts !== null && role === "safety_manager") {
+  if (seenAlerts !== null && window.hazmon.role === "safety_manager") {
     const fresh = alerts.filter((a) => !seenAlerts.has(a.id) && (a.severity === "critical" || a.severity === "emergency"));
     for (const a of fresh) {
       window.hazmonAnnounced = (window.hazmonAnnounced || 0) + 1;
@@ -94,23 +69,23 @@ async function refresh() {
       `<td class="calibration">${due}</td></tr>`;
   }).join("");
   $("updated").textContent = "Last update " + new Date().toLocaleTimeString() + ".";
-  lastOk = Date.now();
-  watchConnection();
 }
 
-let timer = null;
-async function start() {
-  try {
-    const me = await api("/auth/me");
-    $("who").textContent = me.name + " (" + me.role + ")";
-    role = me.role;
-    $("desktop").hidden = role !== "safety_manager" || ("Notification" in window && Notification.permission === "granted");
-    $("live").hidden = false;
-    await refresh();
-    if (!timer) {
-      timer = setInterval(() => refresh().catch(() => {}), 2000);
-      setInterval(watchConnection, 1000);
-    }
-  } catch (e) { /* showLogin already called on 401 */ }
+// one reload at a time: a change that comes while one runs is folded into one more after it
+let running = false, again = false;
+async function reload() {
+  if (!window.hazmon.signedIn) return;
+  if (running) { again = true; return; }
+  running = true;
+  try { await refresh(); } catch (e) { /* 401: hazmon.js shows the sign-in form; else the next change retries */ }
+  running = false;
+  if (again) { again = false; reload(); }
 }
-start();
+
+document.addEventListener("hazmon:signed-in", () => {
+  const role = window.hazmon.role;
+  $("desktop").hidden = role !== "safety_manager" || ("Notification" in window && Notification.permission === "granted");
+  reload();
+});
+$("live").addEventListener("hazmon:refresh", reload);
+})();
