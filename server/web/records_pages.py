@@ -38,17 +38,17 @@ def _refused(e: HTTPException) -> HTMLResponse:
 def workers_page(q: str = "", department: str = "", zone: str = "", status: str = "") -> HTMLResponse:
     f = rv.WorkerFilter(q=q.strip(), department=department.strip(), zone=zone.strip(),
                         status=status if status in rv.STATUSES else "")
-    return render("workers.html", nav="workers", f=f, statuses=rv.STATUSES, roles=READERS)
+    return render("workers.html", nav="workers", f=f, statuses=rv.STATUSES, allow_roles=READERS)
 
 
 @router.get("/workers/{employee_no}", response_class=HTMLResponse)
 def worker_page(employee_no: str) -> HTMLResponse:
-    return render("worker.html", nav="workers", employee_no=employee_no, roles=READERS + " worker")
+    return render("worker.html", nav="workers", employee_no=employee_no, allow_roles=READERS + " worker")
 
 
 @router.get("/me", response_class=HTMLResponse)
 def own_page() -> HTMLResponse:
-    return render("me.html", nav="me", roles=READERS + " worker")
+    return render("me.html", nav="me", allow_roles=READERS + " worker")
 
 
 @router.get("/fonts/cjk-fallback.ttf")

@@ -166,7 +166,7 @@ def test_record_keeper_adds_zone_with_silica_hazard(server, browser):
     z = _api(server, "GET", "/zones/sandblast").json()
     assert z["site"] == "plant-a"
     assert z["hazards"] == [{"substance": "silica_crystalline", "quantity": z["hazards"][0]["quantity"], "post": None,
-                             "variant": "sio2-50-80pct"}]
+                             "variant": "sio2-50-80pct", "ppe": None}]
 
 
 def test_exams_due_filtered_and_exported_as_csv(server, browser):
