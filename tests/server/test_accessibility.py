@@ -1,0 +1,170 @@
+"""Every page passes axe-core's WCAG 2.1 A/AA checks (labels, names, contrast, landmarks) with no serious or
+critical violation, in Debian's Chromium against a real server holding the demo's data (its zones, its plan,
+an hour of its simulated sensors ending in the gas leak: alerts, an incident), signed in as a role that may see
+the page, after its htmx parts have loaded.
+
+A new page: add one line to PAGES (path, role, what is on the page once it has loaded). Paths may name the
+seeded objects: {alert}, {incident}, {board} (a kiosk link's path and query), {muster} (a signed muster link),
+{worker}, {exam}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hazmon.demo import AGENT, SITE, demo_history, write_demo_config
+from hazmon.demo_site import declare_zones
+from server.emergency.muster import muster_signature
+from tests.kit.a11y import assert_accessible, describe
+from tests.kit.browser import chromium, screenshot, sign_in
+from tests.kit.server import ServerProcess, wall_ms
+
+pytestmark = pytest.mark.slow
+
+KEY = "a11y-test-secret-key"
+SHOTS = Path(os.environ.get("HAZMON_SHOTS", "/tmp/hazmon-a11y-shots"))
+
+#: (path, role or None for no sign-in, a selector present once the page's parts have loaded)
+PAGES: tuple[tuple[str, str | None, str], ...] = (
+    ("/", None, "#login:not([hidden])"),
+    ("/", "safety_manager", "#app .tile"),
+    ("/", "auditor", "#app .tile"),
+    ("/zones/tank-farm", "safety_manager", "#app canvas"),
+    ("/alerts", "safety_manager", "#app .count"),
+    ("/alerts?state=all", "facilities", "#app .count"),
+    ("/alerts/{alert}", "safety_manager", "#app canvas"),
+    ("/alerts/{alert}", "auditor", "#app canvas"),
+    ("/live", "safety_manager", "#live tbody tr"),
+    ("/incident", "safety_manager", "#app .incident-card"),
+    ("/incidents/{incident}", "safety_manager", "#app .steps"),
+    ("/incidents/{incident}", "record_keeper", "#app .steps"),
+    ("{muster}", None, "form, .problem, h1"),
+    ("{board}", None, ".board-state"),
+    ("/agents", "facilities", "#app .card"),
+    ("/sensors", "facilities", "#app .card"),
+    (f"/sensors/{SITE}/tank-3-gas", "facilities", "#sensor h1"),
+    ("/calibration", "facilities", "#calibration > *"),
+    ("/rules", "safety_manager", "#app .card"),
+    ("/org", "record_keeper", "#app .card[data-zone]"),
+    ("/org/shifts", "record_keeper", "#shifts table"),
+    ("/org/roster", "record_keeper", "#roster-form"),
+    ("/org/assignments", "record_keeper", "#week .week-grid"),
+    ("/org/personal-sensors", "record_keeper", "#personal > :not(.muted)"),
+    ("/exams", "record_keeper", "#app .due-table"),
+    ("/exams", "auditor", "#app .due-table"),
+    ("/exams/record?worker_id={worker}&exam_id={exam}", "record_keeper", "#exam-form"),
+    ("/exams/samples", "record_keeper", "#samples-form"),
+    ("/admin/users", "admin", "#users table"),
+    ("/admin/tokens", "admin", "#tokens table"),
+    ("/admin/agents", "admin", "#agents .card, #agents table"),
+    ("/admin/audit", "admin", "#audit table"),
+    ("/admin/settings", "admin", "#settings .standing"),
+    # the pages a person reaches when something is wrong
+    ("/board/tank-farm?k=not-a-key", None, "body.refused"),
+    ("/muster/{incident}/w-001?sig=" + "0" * 40, None, ".problem"),
+    ("/exams", "safety_manager", "[data-refused]"),
+    ("/alerts/999999", "safety_manager", "#app > * :is(p, h1, h2)"),
+)
+
+
+def _page_id(entry: tuple[str, str | None, str]) -> str:
+    return f"{entry[0]} as {entry[1] or 'nobody'}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+def _api(server: ServerProcess, method: str, path: str, *, headers: dict[str, str] | None = None,
+         **kw: Any) -> httpx.Response:
+    r = httpx.request(method, f"{server.url}/api/v1{path}", timeout=30,
+                      headers={"Authorization": f"Bearer {server.admin_token()}", **(headers or {})}, **kw)
+    assert r.status_code < 300, f"{method} {path}: {r.status_code} {r.text}"
+    return r
+
+
+def _seed(server: ServerProcess) -> dict[str, str]:
+    """The demo's site (hazmon/demo_site.py) and an hour of its simulated sensors ending in the gas leak, a kiosk
+    link, a muster link, two workers on today's roster with an exam due."""
+    token = server.agent_token(SITE, AGENT)
+    now = wall_ms()
+    with server._session() as s:  # the demo's own declaration of its zones
+        declare_zones(s, site=SITE, agent=AGENT, now_ms=now)
+    body = {"schema": "hazmon.batch/1", "site": SITE, "agent": AGENT, "seq": 1, "sent_ms": now,
+            "readings": demo_history(now_ms=now)}
+    r = httpx.post(f"{server.url}/api/v1/ingest", content=json.dumps(body), timeout=30,
+                   headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    alerts = server.get("/alerts", state="active")
+    assert alerts, "the demo's leak raised no alert"
+    incidents = _api(server, "GET", "/incidents").json()
+    if not incidents:
+        incidents = [_api(server, "POST", "/incidents", json={"plan": "demo-toxic-release", "zone": "tank-farm"}).json()]
+    incident = int(incidents[0]["id"])
+    board = _api(server, "POST", "/zones/tank-farm/board-links", json={"label": "a11y"}).json()["url"]
+    board = board.split("://", 1)[-1].partition("/")[2] if "://" in board else board.lstrip("/")
+    ids: dict[str, str] = {"alert": str(alerts[0]["id"]), "incident": str(incident), "board": "/" + board,
+                           "muster": f"/muster/{incident}/w-001?sig={muster_signature(KEY.encode(), incident, 'w-001')}"}
+    today = dt.date.today()
+    _api(server, "POST", "/shift-patterns", json={"code": "day", "start": "08:00", "hours": 8})
+    workers = [_api(server, "POST", "/workers", json={"employee_no": no, "name": name}).json()["id"]
+               for no, name in (("W001", "李明"), ("W002", "Ana Silva"))]
+    exam = _api(server, "POST", f"/workers/{workers[0]}/exams",
+                json={"exam_type": "periodic", "hazard": "silica_crystalline", "status": "scheduled",
+                      "due_date": str(today + dt.timedelta(days=20)), "reason": "annual silica exam"}).json()
+    _api(server, "POST", "/rosters/import", params={"mode": "atomic"}, headers={"Content-Type": "text/csv"},
+         content=f"employee_no,date,shift,zone\nW001,{today},day,grinding\nW002,{today},day,tank-farm\n")
+    ids.update(worker=str(workers[0]), exam=str(exam["id"]))
+    return ids
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    tmp = tmp_path_factory.mktemp("a11y")
+    plans, notify = write_demo_config(tmp / "config")
+    proc = ServerProcess(tmp / "data", emergency_dir=str(plans), notify_file=str(notify), secret_key=KEY)
+    proc.start()
+    try:
+        yield proc, _seed(proc)
+    finally:
+        proc.stop()
+
+
+def _loaded(page: Any, ready: str) -> None:
+    """The page's parts are in: its ready selector, no htmx request in flight, no "Loading…" placeholder."""
+    page.wait_for_selector(ready, timeout=15_000)
+    page.wait_for_function("() => !document.querySelector('.htmx-request') && "
+                           "!document.body.innerText.includes('Loading…')", timeout=15_000)
+    page.wait_for_timeout(300)  # charts draw after their data arrives
+
+
+@pytest.mark.parametrize("entry", PAGES, ids=_page_id)
+def test_page_has_no_serious_accessibility_violation(site, browser, entry):
+    server, ids = site
+    path, role, ready = entry
+    path = path.format(**ids)
+    if role is None:
+        page = browser.new_context().new_page()
+        page.goto(server.url + path)
+    else:
+        page = sign_in(server, browser, "/", user=f"a11y-{role}", role=role)  # /live has its own sign-in form
+        page.goto(server.url + path)
+    try:
+        _loaded(page, ready)
+        name = f"{path.split('?')[0].strip('/').replace('/', '-') or 'dashboard'}-{role or 'nobody'}"
+        screenshot(page, name, directory=SHOTS)
+        lesser = assert_accessible(page, what=_page_id(entry))
+        if lesser:
+            print(f"{_page_id(entry)}: moderate/minor\n{describe(lesser)}")
+    finally:
+        page.context.close()
