@@ -8,6 +8,7 @@ evaluated through Playwright's own channel (`page.evaluate`), which the page's C
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 #: axe-core 4.14.1's axe.min.js (see vendor/axe-core/README.md)
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 #: WCAG 2.0 and 2.1, levels A and AA: labels, names, contrast, landmarks, headings ...
-TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+TAGS = tuple(os.environ.get("HAZMON_AXE_TAGS", "wcag2a,wcag2aa,wcag21a,wcag21aa").split(","))
 SERIOUS = frozenset({"serious", "critical"})
 
 
@@ -28,16 +29,17 @@ def axe_source() -> str:
     return data.decode("utf-8")
 
 
-def violations(page: Any, *, tags: tuple[str, ...] = TAGS) -> list[dict[str, Any]]:
-    """axe-core's violations on the page as it is now (a Playwright Page): id, impact, help, helpUrl, nodes."""
+def violations(page: Any, *, tags: tuple[str, ...] = TAGS, kind: str = "violations") -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (a Playwright Page): id, impact, help, helpUrl, nodes;
+    `kind="incomplete"`: what axe could not decide (e.g. text over an image), for a person to look at."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(axe_source() + "\n;void 0")
     return page.evaluate(  # type: ignore[no-any-return]
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']}))"
-        ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,"
-        " nodes: v.nodes.map(n => ({target: n.target.join(' '), impact: n.impact, summary: n.failureSummary,"
-        " html: n.html.slice(0, 200)}))}))",
-        list(tags))
+        "async ([tags, kind]) => (await axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: [kind]}))[kind].map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,"
+        " nodes: v.nodes.map(n => ({target: n.target.join(' '), impact: n.impact,"
+        " summary: n.failureSummary || n.any.map(c => c.message).join('; '), html: n.html.slice(0, 200)}))}))",
+        [list(tags), kind])
 
 
 def describe(found: list[dict[str, Any]]) -> str:

@@ -23,7 +23,7 @@ import pytest
 from hazmon.demo import AGENT, SITE, demo_history, write_demo_config
 from hazmon.demo_site import declare_zones
 from server.emergency.muster import muster_signature
-from tests.kit.a11y import assert_accessible, describe
+from tests.kit.a11y import assert_accessible, describe, violations
 from tests.kit.browser import chromium, screenshot, sign_in
 from tests.kit.server import ServerProcess, wall_ms
 
@@ -72,6 +72,14 @@ PAGES: tuple[tuple[str, str | None, str], ...] = (
     ("/muster/{incident}/w-001?sig=" + "0" * 40, None, ".problem"),
     ("/exams", "safety_manager", "[data-refused]"),
     ("/alerts/999999", "safety_manager", "#app > * :is(p, h1, h2)"),
+)
+
+
+#: Swagger UI (fastapi-offline's, unchanged) at /docs, the developers' API page: its own markup nests buttons in
+#: buttons (nested-interactive) and its method badges are white on light colours (color-contrast). Kept here,
+#: expected to fail, so a Swagger UI that fixes them is noticed.
+THIRD_PARTY: tuple[tuple[str, str | None, str], ...] = (
+    ("/docs", None, ".swagger-ui .opblock"),
 )
 
 
@@ -148,7 +156,8 @@ def _loaded(page: Any, ready: str) -> None:
     page.wait_for_timeout(300)  # charts draw after their data arrives
 
 
-@pytest.mark.parametrize("entry", PAGES, ids=_page_id)
+@pytest.mark.parametrize("entry", [*PAGES, *(pytest.param(e, marks=pytest.mark.xfail(
+    reason="Swagger UI's own markup (see THIRD_PARTY)", strict=True)) for e in THIRD_PARTY)], ids=_page_id)
 def test_page_has_no_serious_accessibility_violation(site, browser, entry):
     server, ids = site
     path, role, ready = entry
@@ -165,6 +174,9 @@ def test_page_has_no_serious_accessibility_violation(site, browser, entry):
         screenshot(page, name, directory=SHOTS)
         lesser = assert_accessible(page, what=_page_id(entry))
         if lesser:
-            print(f"{_page_id(entry)}: moderate/minor\n{describe(lesser)}")
+            print(f"\n{_page_id(entry)}: moderate/minor\n{describe(lesser)}")
+        undecided = violations(page, kind="incomplete")
+        if undecided:  # axe could not decide: shown for a person to judge (the screenshots are in SHOTS)
+            print(f"\n{_page_id(entry)}: to review\n{describe(undecided)}")
     finally:
         page.context.close()
