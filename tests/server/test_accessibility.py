@@ -116,13 +116,13 @@ def _seed(server: ServerProcess) -> dict[str, str]:
     alerts = server.get("/alerts", state="active")
     assert alerts, "the demo's leak raised no alert"
     incidents = _api(server, "GET", "/incidents").json()
-    if not incidents:
-        incidents = [_api(server, "POST", "/incidents", json={"plan": "demo-toxic-release", "zone": "tank-farm"}).json()]
+    assert incidents, "the demo's leak started no incident (its plan: hazmon/demo.py DEMO_PLAN)"
     incident = int(incidents[0]["id"])
     board = _api(server, "POST", "/zones/tank-farm/board-links", json={"label": "a11y"}).json()["url"]
-    board = board.split("://", 1)[-1].partition("/")[2] if "://" in board else board.lstrip("/")
-    ids: dict[str, str] = {"alert": str(alerts[0]["id"]), "incident": str(incident), "board": "/" + board,
-                           "muster": f"/muster/{incident}/w-001?sig={muster_signature(KEY.encode(), incident, 'w-001')}"}
+    board = "/" + (board.split("://", 1)[1].partition("/")[2] if "://" in board else board.lstrip("/"))
+    sig = muster_signature(KEY.encode(), incident, "w-001")
+    ids = {"alert": str(alerts[0]["id"]), "incident": str(incident), "board": board,
+           "muster": f"/muster/{incident}/w-001?sig={sig}"}
     today = dt.date.today()
     _api(server, "POST", "/shift-patterns", json={"code": "day", "start": "08:00", "hours": 8})
     workers = [_api(server, "POST", "/workers", json={"employee_no": no, "name": name}).json()["id"]
