@@ -183,6 +183,31 @@ def test_page_has_no_serious_accessibility_violation(site, browser, entry):
         page.context.close()
 
 
+def test_the_parts_shown_on_request_have_no_serious_violation(site, browser, tmp_path):
+    """What appears after a click: a step's confirmation with its note field (incident page) and an import
+    report's row errors (roster)."""
+    server, ids = site
+    page = sign_in(server, browser, f"/incidents/{ids['incident']}", user="a11y-confirm", role="safety_manager")
+    try:
+        _loaded(page, "#app .steps")
+        page.locator("#step-1").get_by_role("button", name="Mark done").click()
+        page.locator("#step-1 .confirm:not([hidden])").wait_for(timeout=5000)
+        assert_accessible(page, what="a step's confirmation")
+    finally:
+        page.context.close()
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"employee_no,date,shift,zone\nW001,{dt.date.today()},day,paint-shop\n", encoding="utf-8")
+    page = sign_in(server, browser, "/org/roster", user="a11y-roster", role="record_keeper")
+    try:
+        page.set_input_files("#roster-file", str(roster))
+        page.click("#roster-form button[type=submit]")
+        page.wait_for_selector("#roster-report:not([hidden]) .row-errors tbody tr", timeout=5000)
+        screenshot(page, "roster-report", directory=SHOTS)
+        assert_accessible(page, what="a roster import's row errors")
+    finally:
+        page.context.close()
+
+
 def test_the_check_finds_an_unlabelled_field_and_faint_text(browser):
     """The check is not vacuous: axe (as the kit injects it, no network) fails a page with a field without a label
     and grey-on-white text below 4.5:1, and names both."""
