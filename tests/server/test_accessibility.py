@@ -3,9 +3,9 @@ critical violation, in Debian's Chromium against a real server holding the demo'
 an hour of its simulated sensors ending in the gas leak: alerts, an incident), signed in as a role that may see
 the page, after its htmx parts have loaded.
 
-A new page: add one line to PAGES (path, role, what is on the page once it has loaded). Paths may name the
-seeded objects: {alert}, {incident}, {board} (a kiosk link's path and query), {muster} (a signed muster link),
-{worker}, {exam}.
+A new page: add one line to SEEN_BY (path, the roles that may see it, what is on the page once it has loaded).
+Paths may name the seeded objects: {alert}, {incident}, {board} (a kiosk link's path and query), {muster} (a
+signed muster link), {worker}, {exam}.
 """
 
 from __future__ import annotations
@@ -33,47 +33,51 @@ pytestmark = pytest.mark.slow
 KEY = "a11y-test-secret-key"
 SHOTS = Path(os.environ.get("HAZMON_SHOTS", "/tmp/hazmon-a11y-shots"))
 
-#: (path, role or None for no sign-in, a selector present once the page's parts have loaded)
-PAGES: tuple[tuple[str, str | None, str], ...] = (
-    ("/", None, "#login:not([hidden])"),
-    ("/", "safety_manager", "#app .tile"),
-    ("/", "auditor", "#app .tile"),
-    ("/zones/tank-farm", "safety_manager", "#app canvas"),
-    ("/alerts", "safety_manager", "#app .count"),
-    ("/alerts?state=all", "facilities", "#app .count"),
-    ("/alerts/{alert}", "safety_manager", "#app canvas"),
-    ("/alerts/{alert}", "auditor", "#app canvas"),
-    ("/live", "safety_manager", "#live tbody tr"),
-    ("/incident", "safety_manager", "#app .incident-card"),
-    ("/incidents/{incident}", "safety_manager", "#app .steps"),
-    ("/incidents/{incident}", "record_keeper", "#app .steps"),
-    ("{muster}", None, "form, .problem, h1"),
-    ("{board}", None, ".board-state"),
-    ("/agents", "facilities", "#app .card"),
-    ("/sensors", "facilities", "#app .card"),
-    (f"/sensors/{SITE}/tank-3-gas", "facilities", "#sensor h1"),
-    ("/calibration", "facilities", "#calibration > *"),
-    ("/rules", "safety_manager", "#app .card"),
-    ("/org", "record_keeper", "#app .card[data-zone]"),
-    ("/org/shifts", "record_keeper", "#shifts table"),
-    ("/org/roster", "record_keeper", "#roster-form"),
-    ("/org/assignments", "record_keeper", "#week .week-grid"),
-    ("/org/personal-sensors", "record_keeper", "#personal > :not(.muted)"),
-    ("/exams", "record_keeper", "#app .due-table"),
-    ("/exams", "auditor", "#app .due-table"),
-    ("/exams/record?worker_id={worker}&exam_id={exam}", "record_keeper", "#exam-form"),
-    ("/exams/samples", "record_keeper", "#samples-form"),
-    ("/admin/users", "admin", "#users table"),
-    ("/admin/tokens", "admin", "#tokens table"),
-    ("/admin/agents", "admin", "#agents .card, #agents table"),
-    ("/admin/audit", "admin", "#audit table"),
-    ("/admin/settings", "admin", "#settings .standing"),
+STAFF = ("admin", "safety_manager", "facilities", "record_keeper", "auditor")
+FACILITIES = ("admin", "safety_manager", "facilities")
+RECORDS = ("admin", "record_keeper")
+
+#: (path, roles that may see it (None: no sign-in), a selector present once the page's parts have loaded)
+SEEN_BY: tuple[tuple[str, tuple[str | None, ...], str], ...] = (
+    ("/", (None,), "#login:not([hidden])"),
+    ("/", STAFF, "#app .tile"),
+    ("/zones/tank-farm", STAFF, "#app canvas"),
+    ("/alerts", STAFF, "#app .count"),
+    ("/alerts?state=all", ("safety_manager",), "#app .count"),
+    ("/alerts/{alert}", STAFF, "#app canvas"),
+    ("/live", STAFF, "#live tbody tr"),
+    ("/incident", STAFF, "#app .incident-card"),
+    ("/incidents/{incident}", STAFF, "#app .steps"),
+    ("{muster}", (None,), ".answers"),
+    ("{board}", (None,), ".board-state"),
+    ("/agents", FACILITIES, "#app .card"),
+    ("/sensors", FACILITIES, "#app .card"),
+    (f"/sensors/{SITE}/tank-3-gas", FACILITIES, "#sensor h1"),
+    ("/calibration", FACILITIES, "#calibration > *"),
+    ("/rules", FACILITIES, "#app .card"),
+    ("/org", RECORDS, "#app .card[data-zone]"),
+    ("/org/shifts", RECORDS, "#shifts table"),
+    ("/org/roster", RECORDS, "#roster-form"),
+    ("/org/assignments", RECORDS, "#week .week-grid"),
+    ("/org/personal-sensors", RECORDS, "#personal > :not(.muted)"),
+    ("/exams", (*RECORDS, "auditor"), "#app .due-table"),
+    ("/exams/record?worker_id={worker}&exam_id={exam}", RECORDS, "#exam-form"),
+    ("/exams/samples", RECORDS, "#samples-form"),
+    ("/admin/users", ("admin",), "#users table"),
+    ("/admin/tokens", ("admin",), "#tokens table"),
+    ("/admin/agents", ("admin",), "#agents .card, #agents table"),
+    ("/admin/audit", ("admin",), "#audit table"),
+    ("/admin/settings", ("admin",), "#settings .standing"),
     # the pages a person reaches when something is wrong
-    ("/board/tank-farm?k=not-a-key", None, "body.refused"),
-    ("/muster/{incident}/w-001?sig=" + "0" * 40, None, ".problem"),
-    ("/exams", "safety_manager", "[data-refused]"),
-    ("/alerts/999999", "safety_manager", "#app > * :is(p, h1, h2)"),
+    ("/", ("worker",), "#no-access:not([hidden])"),
+    ("/board/tank-farm?k=not-a-key", (None,), "body.refused"),
+    ("/muster/{incident}/w-001?sig=" + "0" * 40, (None,), ".problem"),
+    ("/exams", ("safety_manager",), "[data-refused]"),
+    ("/alerts/999999", ("safety_manager",), "#app > * :is(p, h1, h2)"),
 )
+#: one (path, role or None for no sign-in, ready selector) per page and role
+PAGES: tuple[tuple[str, str | None, str], ...] = tuple(
+    (path, role, ready) for path, roles, ready in SEEN_BY for role in roles)
 
 
 #: Swagger UI (fastapi-offline's, unchanged) at /docs, the developers' API page: its own markup nests buttons in
@@ -150,10 +154,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProce
 
 
 def _loaded(page: Any, ready: str) -> None:
-    """The page's parts are in: its ready selector, no htmx request in flight, no "Loading…" placeholder."""
+    """The page's parts are in: its ready selector, no htmx request in flight, no "Loading…" placeholder (unless
+    the page says the role may not see it: then it loads nothing)."""
     page.wait_for_selector(ready, timeout=15_000)
     page.wait_for_function("() => !document.querySelector('.htmx-request') && "
-                           "!document.body.innerText.includes('Loading…')", timeout=15_000)
+                           "(!!document.querySelector('#no-access:not([hidden])') || "
+                           "!document.body.innerText.includes('Loading…'))", timeout=15_000)
     page.wait_for_timeout(300)  # charts draw after their data arrives
 
 
