@@ -177,7 +177,7 @@ def test_page_has_no_serious_accessibility_violation(site, browser, entry):
         page.goto(server.url + path)
     try:
         _loaded(page, ready)
-        name = re.sub(r"[^A-Za-z0-9_]+", "-", _page_id(entry)).strip("-")
+        name = re.sub(r"[^A-Za-z0-9_]+", "-", ("dashboard" if entry[0] == "/" else "") + _page_id(entry)).strip("-")
         screenshot(page, name, directory=SHOTS)
         lesser = assert_accessible(page, what=_page_id(entry))
         if lesser:
