@@ -190,8 +190,8 @@ def test_page_has_no_serious_accessibility_violation(site, browser, entry):
 
 
 def test_the_parts_shown_on_request_have_no_serious_violation(site, browser, tmp_path):
-    """What appears after a click: a step's confirmation with its note field (incident page) and an import
-    report's row errors (roster)."""
+    """What appears after a click or an event: a step's confirmation with its note field (incident page), the
+    dashboard once its connection is lost, and an import report's row errors (roster)."""
     server, ids = site
     page = sign_in(server, browser, f"/incidents/{ids['incident']}", user="a11y-confirm", role="safety_manager")
     try:
@@ -199,6 +199,15 @@ def test_the_parts_shown_on_request_have_no_serious_violation(site, browser, tmp
         page.locator("#step-1").get_by_role("button", name="Mark done").click()
         page.locator("#step-1 .confirm:not([hidden])").wait_for(timeout=5000)
         assert_accessible(page, what="a step's confirmation")
+    finally:
+        page.context.close()
+    page = sign_in(server, browser, "/", user="a11y-lost", role="safety_manager")
+    try:  # the connection lost: the banner, the page's values faded (the class hazmon.js sets)
+        _loaded(page, "#app .tile")
+        page.evaluate("() => { document.body.classList.add('stale-data'); const c = document.getElementById("
+                      "'connection'); c.hidden = false; c.textContent = 'Connection lost: values may be stale.'; }")
+        screenshot(page, "dashboard-connection-lost", directory=SHOTS)
+        assert_accessible(page, what="the dashboard, connection lost")
     finally:
         page.context.close()
     roster = tmp_path / "roster.csv"
