@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import uvicorn
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ from agent.config import AgentConfig
 from agent.plugin_manager import build_plugin_manager
 from agent.runtime import Agent
 from hazmon.demo_site import declare_zones
-from plugins.simulator.scenarios import LeakShape, SignalModel
+from plugins.simulator.scenarios import Kind, LeakShape, Scenario, SignalModel
 from server.accounts.service import add_user
 from server.alerts.models import Alert
 from server.app import create_app
@@ -124,8 +125,9 @@ def demo_history(*, now_ms: int, minutes: int = 60, leak_minutes: int = 5) -> li
     without the demo's agent (the accessibility test)."""
     readings: list[dict[str, object]] = []
     for src in demo_sources():
-        model = SignalModel(name=str(src["name"]), kind=src["kind"], scenario=src["scenario"],  # type: ignore[arg-type]
-                            seed=int(src["seed"]), leak=LeakShape(start_s=(minutes - leak_minutes) * 60.0))  # type: ignore[call-overload]
+        model = SignalModel(name=str(src["name"]), kind=cast(Kind, src["kind"]),
+                            scenario=cast(Scenario, src["scenario"]), seed=cast(int, src["seed"]),
+                            leak=LeakShape(start_s=(minutes - leak_minutes) * 60.0))
         for k in range(minutes):
             ts = now_ms - (minutes - 1 - k) * 60_000
             readings.extend({"sensor": src["name"], "quantity": q, "value": v, "unit": unit, "ts": ts,
