@@ -3,6 +3,9 @@ never served to users, never downloaded at test time).
 
 The pages' Content-Security-Policy allows no inline script, so axe is not added as a <script> tag: its source is
 evaluated through Playwright's own channel (`page.evaluate`), which the page's CSP does not govern.
+
+HAZMON_AXE_TAGS=wcag2a,wcag2aa,wcag21a,wcag21aa,wcag22aa,best-practice (for example) widens the rules checked, to
+look for more than the tests require (the moderate findings are printed with `pytest -s`).
 """
 
 from __future__ import annotations
