@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import uvicorn
 from sqlalchemy import func, select
@@ -22,6 +23,7 @@ from agent.config import AgentConfig
 from agent.plugin_manager import build_plugin_manager
 from agent.runtime import Agent
 from hazmon.demo_site import declare_zones
+from plugins.simulator.scenarios import Kind, LeakShape, Scenario, SignalModel
 from server.accounts.service import add_user
 from server.alerts.models import Alert
 from server.app import create_app
@@ -117,6 +119,23 @@ def demo_sources() -> list[dict[str, object]]:
     ]
 
 
+def demo_history(*, now_ms: int, minutes: int = 60, leak_minutes: int = 5) -> list[dict[str, object]]:
+    """The demo sensors' readings as the simulator makes them, one a minute for `minutes` up to `now_ms`, the gas
+    leak starting `leak_minutes` before the end (hazmon.batch/1 readings): the demo's data for a server that runs
+    without the demo's agent (the accessibility test)."""
+    readings: list[dict[str, object]] = []
+    for src in demo_sources():
+        model = SignalModel(name=str(src["name"]), kind=cast(Kind, src["kind"]),
+                            scenario=cast(Scenario, src["scenario"]), seed=cast(int, src["seed"]),
+                            leak=LeakShape(start_s=(minutes - leak_minutes) * 60.0))
+        for k in range(minutes):
+            ts = now_ms - (minutes - 1 - k) * 60_000
+            readings.extend({"sensor": src["name"], "quantity": q, "value": v, "unit": unit, "ts": ts,
+                             "interval_s": 60.0 if src["kind"] == "noise" else None, "flags": ["simulated"]}
+                            for q, unit, v in model.sample(k, k * 60.0))
+    return readings
+
+
 class _Counts:
     def __init__(self, settings: Settings) -> None:
         self.engine = make_engine(settings)
@@ -147,6 +166,16 @@ class _Counts:
         return password, token
 
 
+def write_demo_config(data_dir: Path) -> tuple[Path, Path]:
+    """The demo's emergency plan directory and notification file in `data_dir` (also the accessibility test's)."""
+    plans = data_dir / "emergency"
+    plans.mkdir(parents=True, exist_ok=True)
+    (plans / "demo-toxic-release.toml").write_text(DEMO_PLAN, encoding="utf-8")
+    notify = data_dir / "notify.toml"
+    notify.write_text(DEMO_NOTIFY, encoding="utf-8")
+    return plans, notify
+
+
 async def run_demo(
     *,
     data_dir: Path,
@@ -155,11 +184,7 @@ async def run_demo(
     say: Callable[[str], None],
     status_line: Callable[[str], None],
 ) -> DemoSummary:
-    plans = data_dir / "emergency"
-    plans.mkdir(parents=True, exist_ok=True)
-    (plans / "demo-toxic-release.toml").write_text(DEMO_PLAN, encoding="utf-8")
-    notify = data_dir / "notify.toml"
-    notify.write_text(DEMO_NOTIFY, encoding="utf-8")
+    plans, notify = write_demo_config(data_dir)
     settings = Settings(
         data_dir=data_dir,
         database_url="",
