@@ -130,4 +130,5 @@ async def lifespan(services: Services, *, migrate: bool) -> AsyncIterator[None]:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
     finally:
+        services.shift_totals.close()
         services.engine.dispose()

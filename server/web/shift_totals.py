@@ -138,6 +138,7 @@ class ShiftTotals:
         self._results: dict[Hashable, _Result] = {}
         self._active: dict[Hashable, tuple[_Job, int]] = {}  # what pages asked for, and when they last did
         self._worker: threading.Thread | None = None
+        self._closed = threading.Event()
         self._lock = threading.Lock()
 
     def on_backfill(self, session: Session, event: ReadingsBackfilled) -> None:
@@ -162,8 +163,18 @@ class ShiftTotals:
         with self._lock:
             self._folds[key] = fold
 
+    def close(self) -> None:
+        """Stop the worker (the app stops); waits for the fold it is doing."""
+        self._closed.set()
+        with self._lock:
+            worker = self._worker
+        if worker is not None:
+            worker.join(timeout=10)
+
     def _start_worker(self) -> None:
         """(With the lock held.)"""
+        if self._closed.is_set():
+            return
         if self._worker is None or not self._worker.is_alive():
             self._worker = threading.Thread(target=self._work, name="shift-totals", daemon=True)
             self._worker.start()
@@ -193,11 +204,13 @@ class ShiftTotals:
     def _work(self) -> None:
         """Fold what requests deferred; every REFRESH_MS, bring the series pages asked for up to date."""
         last = 0
-        while True:
+        while not self._closed.is_set():
             try:
-                job = self._jobs.get(timeout=REFRESH_MS / 1000)
+                job = self._jobs.get(timeout=min(1.0, REFRESH_MS / 1000))
             except queue.Empty:
                 job = None
+            if self._closed.is_set():
+                return
             if job is not None:
                 self._run(job)
                 with self._lock:
@@ -212,6 +225,8 @@ class ShiftTotals:
                     self._results.pop(key, None)
                 active = [j for j, _ in self._active.values()]
             for j in active:
+                if self._closed.is_set():
+                    return
                 self._run(j)
 
     def _fresh(self, key: Hashable, sensor_id: int, since_ms: int, now_ms: int) -> _Result | None:

@@ -70,6 +70,9 @@ def test_each_source_state_counters_and_last_error_reach_the_facilities_pages(se
                 return (re.search(r'data-source="press-2-noise" data-source-state="(failing|unavailable)"', html)
                         is not None and 'data-source="tank-3-gas" data-source-state="ok"' in html)
             await wait_for_async(reported, timeout=20, what="both sources on /agents")
+            # the simulator's readings are stored too (the status may come before the first batch)
+            await wait_for_async(lambda: 'data-sensor="plant-a/tank-3-gas"' in _part(server, "/web/partials/sensors"),
+                                 timeout=20, what="tank-3-gas's readings on /sensors")
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
