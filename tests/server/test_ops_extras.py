@@ -109,7 +109,7 @@ def test_the_inbox_and_the_alert_page_follow_the_live_stream(server, browser):
     time.sleep(2.5)  # two stream ticks: the part would have been reloaded by now
     assert other.input_value("#resolve-note") == "half-written reason"
     other.fill("#resolve-note", "")
-    other.click("h1")  # leave the field: the next change reloads the part
+    other.click("#app h1")  # leave the field: the next change reloads the part
     _post(server, 3, 15.0)
     other.wait_for_selector(".alert-head[data-state='acknowledged']", timeout=8_000)
     assert "on my way" in other.inner_text(".evidence")
