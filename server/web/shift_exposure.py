@@ -104,10 +104,11 @@ def sensor_exposure(session: Session, rules: RuleSet, totals: ShiftTotals, *, se
                 return ShiftExposure(sensor, substance, "dose", None, None, "%", "", since_ms, shift_src)
             if t is None or t.covered_ms <= 0:
                 return None
-            dose = dose_result(Coverage(since_ms, now_ms, t.covered_ms / 1000.0), t.total, c,
+            since = since_ms if t.since_ms is None else t.since_ms
+            dose = dose_result(Coverage(since, now_ms, t.covered_ms / 1000.0), t.total, c,
                                shift_h=DEFAULT_SHIFT_H)
             return ShiftExposure(sensor, substance, "dose", dose.dose_percent, dose.dose_percent, "%",
-                                 f"100 % dose ({dose.criterion})", since_ms, shift_src)
+                                 f"100 % dose ({dose.criterion})", since, shift_src)
         limit = applicable_limit(substance, profile, "twa", variant=variant)
         if limit is None:
             return None
@@ -117,6 +118,7 @@ def sensor_exposure(session: Session, rules: RuleSet, totals: ShiftTotals, *, se
             return ShiftExposure(sensor, substance, "twa", None, None, "", "", since_ms, shift_src)
         if t is None or t.covered_ms <= 0:
             return None
+        since_ms = since_ms if t.since_ms is None else t.since_ms
         result = twa_result(t.total, Coverage(since_ms, now_ms, t.covered_ms / 1000.0), t.unit, limit=limit)
     except InvalidInput:
         return None

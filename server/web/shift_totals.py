@@ -22,6 +22,7 @@ than `INLINE_MAX` readings to fold is handed to one background thread, and the p
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -84,12 +85,14 @@ class _Fold:
 @dataclass(frozen=True)
 class Totals:
     """A series' sum over [since_ms, now) in `unit` (readings in other units are left out) and the ms covered;
-    `pending`: not known yet, the background worker is folding the shift."""
+    `pending`: not known yet, the background worker is folding the shift. `since_ms`, when set, is where the sum
+    starts if not where the caller asked: a sliding shift's previous step (at most STEP_MS earlier)."""
 
     unit: str
     total: float
     covered_ms: int
     pending: bool = False
+    since_ms: int | None = None
 
 
 PENDING = Totals("", 0.0, 0, pending=True)
@@ -225,7 +228,7 @@ class ShiftTotals:
                     self._results.pop(key, None)
                 active = [j for j, _ in self._active.values()]
             for j in active:
-                if self._closed.is_set():
+                if self._closed.wait(0.002):  # and let the requests' threads run between two series
                     return
                 self._run(j)
 
@@ -233,7 +236,9 @@ class ShiftTotals:
         """(With the lock held.) The worker's figure for the series, when it is recent and nothing since made it
         stale."""
         r = self._results.get(key)
-        if r is None or r.since_ms != since_ms or not 0 <= now_ms - r.at_ms <= FRESH_MS:
+        # a sliding shift moves its start by a step every STEP_MS: the previous step's figure will do until the
+        # worker has the new one (the caller is told where it starts)
+        if r is None or not 0 <= since_ms - r.since_ms <= STEP_MS or not 0 <= now_ms - r.at_ms <= FRESH_MS:
             return None
         marked = self._backfilled.get(sensor_id)
         if marked is not None and r.at_ms <= marked + GRACE_MS:
@@ -255,7 +260,9 @@ class ShiftTotals:
             self._start_worker()
             r = self._fresh(key, sensor_id, since_ms, now_ms)
         if r is not None:
-            return r.totals
+            if r.totals is None or r.since_ms == since_ms:
+                return r.totals
+            return dataclasses.replace(r.totals, since_ms=r.since_ms)
         t = self._compute(session, key, sensor_id=sensor_id, since_ms=since_ms, now_ms=now_ms, source=source,
                           per_segments=per_segments, inline=False)
         if t is not PENDING:
