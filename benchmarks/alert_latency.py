@@ -40,12 +40,12 @@ def _batch(agent: str, seq: int, readings: list[dict[str, object]]) -> bytes:
 
 
 class Load(threading.Thread):
-    def __init__(self, url: str, token: str, rate: int) -> None:
+    def __init__(self, url: str, token: str, rate: int, seq: int) -> None:
         super().__init__(daemon=True)
         self.url, self.token, self.rate = url, token, rate
         self.stop = threading.Event()
         self.sent = 0
-        self.seq = 0
+        self.seq = seq  # the last one sent: a later run goes on from the previous run's
         self.started = 0.0
         self.elapsed = 0.0
 
@@ -135,16 +135,18 @@ stages = [{{ group = "safety" }}]
             probe = server.agent_token(SITE, "probe")
             load_token = server.agent_token(SITE, "load")
             offset = 0
+            load_seq = 0
             summary: dict[str, list[float]] = {}
             for run in range(1, args.runs + 1):
                 base_api, base_hook = _probe(server, hook, probe, admin, max(5, args.probes // 4), offset)
                 offset += max(5, args.probes // 4)
-                load = Load(server.url, load_token, args.load)
+                load = Load(server.url, load_token, args.load, load_seq)
                 load.start()
                 api, web = _probe(server, hook, probe, admin, args.probes, offset)
                 offset += args.probes
                 load.stop.set()
                 load.join()
+                load_seq = load.seq
                 rate = load.sent / load.elapsed
                 print(f"run {run}: background load {rate:,.0f} readings/s reached (asked {args.load:,})")
                 print(_line("baseline (no load) -> API", base_api))
