@@ -226,11 +226,14 @@ class ShiftTotals:
                 for key in [k for k, (_, asked) in self._active.items() if now - asked > ACTIVE_MS]:
                     del self._active[key]
                     self._results.pop(key, None)
-                active = [j for j, _ in self._active.values()]
-            for j in active:
+                keys = list(self._active)
+            for key in keys:
                 if self._closed.wait(0.002):  # and let the requests' threads run between two series
                     return
-                self._run(j)
+                with self._lock:  # the latest request's job: its shift start may have moved on since
+                    entry = self._active.get(key)
+                if entry is not None:
+                    self._run(entry[0])
 
     def _fresh(self, key: Hashable, sensor_id: int, since_ms: int, now_ms: int) -> _Result | None:
         """(With the lock held.) The worker's figure for the series, when it is recent and nothing since made it
