@@ -5,7 +5,8 @@
 Runs `hazmon demo` in a temporary data dir on a free port, waits until the gas leak has raised its alerts and
 started the emergency plan, signs in as the demo's admin in Debian's Chromium (Playwright, as the tests do) and
 saves one PNG per page: desktop width, the alert page also at 390 px (a phone), and the tank farm's notice
-board through a kiosk link, without signing in.
+board through a kiosk link, without signing in. Two workers are rostered in the tank farm first, for the
+record-keeper's pages (docs/health-files.md).
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("admin-audit", "/admin/audit", "#audit table"),
     ("admin-settings", "/admin/settings", "#settings .standing"),
     ("kiosk-links", "/board-links", "#app .card[data-zone]"),
+    ("workers", "/workers", "#workers table"),
+    ("worker", "/workers/W-1001", "#file h2"),
 )
+
+#: the record-keeper's pages need people: two workers rostered in the tank farm through the leak
+WORKERS = (("W-1001", "王小明", "储罐区"), ("W-1002", "Maria Lopez", "Tank farm"))
 
 
 def _start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
@@ -52,6 +58,23 @@ def _start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
         if found:
             return proc, found.group(1)
     raise SystemExit(f"the demo stopped before it printed its password (exit {proc.wait()})")
+
+
+def _seed_workers(url: str, password: str) -> None:
+    """WORKERS, each on a shift in the tank farm from two hours ago to six hours from now (before the leak, so its
+    alerts are linked to them)."""
+    now = time.time_ns() // 1_000_000
+    with httpx.Client(base_url=url, timeout=10) as client:
+        r = client.post("/api/v1/auth/login", json={"username": "admin", "password": password})
+        r.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {r.json()['token']}"
+        for no, name, department in WORKERS:
+            w = client.post("/api/v1/workers", json={"employee_no": no, "name": name, "department": department})
+            w.raise_for_status()
+            a = client.post("/api/v1/assignments", json={"worker_id": w.json()["id"], "zone": "tank-farm",
+                                                          "start_ms": now - 2 * 3_600_000,
+                                                          "end_ms": now + 6 * 3_600_000})
+            a.raise_for_status()
 
 
 def _first_alert(url: str, password: str, timeout_s: float) -> tuple[int, str]:
@@ -90,6 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hazmon-shots-") as tmp:
         demo, password = _start_demo(Path(tmp), port)
         try:
+            _seed_workers(url, password)
             alert, board = _first_alert(url, password, 90)
             time.sleep(args.wait)
             with chromium() as browser:
