@@ -34,6 +34,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("incident", "/incidents/1", "#app .steps"),
     ("agents", "/agents", "#app .card"),
     ("sensors", "/sensors", "#app .card"),
+    ("sensor", "/sensors/demo-site/tank-3-gas", "#sensor h1"),
+    ("calibration", "/calibration", "#calibration > *"),
     ("rules", "/rules", "#app .card"),
     ("org", "/org", "#app .card[data-zone]"),
     ("exams", "/exams", "#app .due-table"),
