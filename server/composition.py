@@ -25,6 +25,7 @@ from server.counters import Counters
 from server.db.session import make_engine, make_sessionmaker, upgrade
 from server.emergency.records import IncidentRecordsSQL
 from server.emergency.service import Emergency
+from server.errors import safe_traceback
 from server.events import AlertEvent, Events, IncidentCall, IncidentOpened, ReadingsBackfilled, ShiftsChanged
 from server.health.links import HealthLinks
 from server.health.scheduler import run_scheduler
@@ -91,9 +92,12 @@ def _load_stored_settings(services: Services) -> None:
 def _start_shift_totals(services: Services) -> None:
     """Start folding every zone's shift so far in the background, so the first dashboard after a restart does
     not wait for it (server/web/shift_totals.py)."""
-    with services.sessions() as session:
-        exposure_by_zone(session, services.alerting.rules, services.shift_totals,
-                         profile=services.alerting.site_profile, now_ms=services.now_ms())
+    try:
+        with services.sessions() as session:
+            exposure_by_zone(session, services.alerting.rules, services.shift_totals,
+                             profile=services.alerting.site_profile, now_ms=services.now_ms())
+    except Exception as exc:  # the pages compute it when first asked; a server must start without it
+        log.error("starting the shift exposure folds failed: %s", safe_traceback(exc))
 
 
 @contextlib.asynccontextmanager
