@@ -21,6 +21,7 @@ from server.errors import install as install_error_handlers
 from server.health.router import MAX_ATTACHMENT
 from server.health.router import router as health_router
 from server.health.segs_router import router as segs_router
+from server.i18n import LanguageMiddleware
 from server.ingest.router import router as ingest_router
 from server.ingest.service import MAX_BODY as INGEST_MAX_BODY
 from server.ingest.tokens import router as agent_tokens_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = wall_clock_ms, 
     )
     app.state.services = services  # the one typed entry point (server.services.get_services)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(LanguageMiddleware, default=settings.language)
     app.add_middleware(RequestGuard, counters=services.counters, limits={"/api/v1/ingest": INGEST_MAX_BODY},
                        other_max_bytes=MAX_ATTACHMENT + 1024 * 1024, parsed_elsewhere=frozenset({"/api/v1/ingest"}))
     install_error_handlers(app, counters=services.counters)  # outermost: 500s with a reference, nothing personal

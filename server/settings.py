@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     profile: str = Field(default="cn", validation_alias=AliasChoices("HAZMON_PROFILE", "HAZMON_HEALTH_PROFILE",
                                                                      "profile"),
                          description="the site's jurisdiction profile for limits (exposure.profiles)")
+    language: Literal["en", "zh-Hans"] = Field(
+        default="en", description="the site's language: pages, messages and PDFs of users who chose none")
     rules_file: Path | None = Field(default=None, description="alert rules (TOML); default: built-in rules")
     notify_file: Path | None = Field(default=None, description="notification policies, contact groups (TOML)")
     emergency_dir: Path | None = Field(default=None, description="emergency plans (*.toml), e.g. config/emergency")

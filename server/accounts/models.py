@@ -22,6 +22,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     created_ms: Mapped[int] = mapped_column(BigInteger)
     disabled: Mapped[bool] = mapped_column(default=False)
+    #: the language of this user's pages, messages and PDFs (server/i18n.py); None: the site's
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
 
 
 class ApiToken(Base):

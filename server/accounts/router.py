@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
@@ -20,7 +20,8 @@ from server.accounts.credentials import (
     verify_password,
 )
 from server.accounts.models import ApiToken, User
-from server.services import ServicesDep, SessionDep
+from server.i18n import COOKIE
+from server.services import Services, ServicesDep, SessionDep
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -35,11 +36,24 @@ class LoginResponse(BaseModel):
     user: str
     role: str
     expires_ms: int
+    language: str = Field(description="the language of this user's pages: their own choice, else the site's")
 
 
 class Me(BaseModel):
     name: str
     role: str
+    language: str = Field(description="the language of this user's pages: their own choice, else the site's")
+    chosen: bool = Field(description="false when the language is the site's default, not the user's own choice")
+
+
+class LanguageRequest(BaseModel):
+    language: Literal["en", "zh-Hans"] | None = Field(description="en or zh-Hans; null: the site's language")
+
+
+def _set_language_cookie(request: Request, response: Response, services: Services, language: str) -> None:
+    response.set_cookie(COOKIE, language, samesite="strict",
+                        secure=cookie_secure(request, services.settings.cookie_secure),
+                        max_age=int(services.settings.session_hours * 3600))
 
 
 @router.post("/login", summary="Exchange a password for a session token (public; throttled: 429 after repeated "
@@ -82,11 +96,13 @@ def login(request: Request, body: LoginRequest, services: ServicesDep, response:
                          created_ms=now, expires_ms=expires))
     audit(session, ts_ms=now, actor=user.name, action="login", target="session")
     role, name = user.role, user.name
+    language = user.language or services.settings.language
     session.commit()
+    _set_language_cookie(request, response, services, language)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=cookie_secure(request, services.settings.cookie_secure),
                         max_age=int(services.settings.session_hours * 3600))
-    return LoginResponse(token=token, user=name, role=role, expires_ms=expires)
+    return LoginResponse(token=token, user=name, role=role, expires_ms=expires, language=language)
 
 
 @router.post("/logout", summary="End this session: the token the request carries (cookie or bearer) is revoked")
@@ -101,6 +117,21 @@ def logout(request: Request, response: Response, session: SessionDep, services: 
     return {"ok": True}
 
 
-@router.get("/me", summary="Who am I")
-def me(user: Annotated[Principal, Depends(current_user)]) -> Me:
-    return Me(name=user.name, role=user.role)
+@router.get("/me", summary="Who am I, and the language of my pages")
+def me(session: SessionDep, services: ServicesDep, user: Annotated[Principal, Depends(current_user)]) -> Me:
+    own = session.execute(select(User.language).where(User.id == user.user_id)).scalar_one_or_none()
+    return Me(name=user.name, role=user.role, language=own or services.settings.language, chosen=own is not None)
+
+
+@router.put("/language", summary="Choose the language of my pages, messages and PDFs (null: the site's)")
+def choose_language(body: LanguageRequest, request: Request, response: Response, session: SessionDep,
+                    services: ServicesDep, user: Annotated[Principal, Depends(current_user)]) -> Me:
+    row = session.get(User, user.user_id)
+    assert row is not None  # current_user has just read it
+    row.language = body.language
+    audit(session, ts_ms=services.now_ms(), actor=f"user:{user.name}", action="language_set",
+          target=f"user:{user.name}", detail=body.language or "site default")
+    session.commit()
+    language = body.language or services.settings.language
+    _set_language_cookie(request, response, services, language)
+    return Me(name=user.name, role=user.role, language=language, chosen=body.language is not None)

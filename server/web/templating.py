@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from server import i18n
+from server.web.labels import label
+
 _site = {"zone": ZoneInfo("UTC")}
 
 
@@ -74,8 +77,10 @@ def num(v: float | None) -> str:
 @cache
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("server.web", "templates"), autoescape=select_autoescape(("html",)),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(clock=clock, stamp=stamp, num=num, day=day, hm=hm, zone_abbr=zone_abbr)
+                      trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(i18n.translate, i18n.ntranslate, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(lang=i18n.current, languages=i18n.LANGUAGES, script_messages=i18n.script_messages)
+    env.filters.update(clock=clock, stamp=stamp, num=num, day=day, hm=hm, zone_abbr=zone_abbr, label=label)
     return env
 
 

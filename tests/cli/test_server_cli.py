@@ -51,7 +51,7 @@ def test_users_and_tokens_made_on_the_command_line_work_against_the_server(tmp_p
         agent = server.cli("agent-token", "create", "--site", "plant-a", "--agent", "gw-1").stdout.strip()
         assert admin.startswith("hzm_u_") and agent.startswith("hzm_a_")
         me = httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {admin}"}, timeout=10)
-        assert me.json() == {"name": "admin", "role": "admin"}
+        assert me.json() == {"name": "admin", "role": "admin", "language": "en", "chosen": False}
         login = httpx.post(f"{server.url}/api/v1/auth/login",
                            json={"username": "admin", "password": "correct horse battery"}, timeout=10)
         assert login.status_code == 200

@@ -56,7 +56,8 @@ def test_worker_cannot_read_live_data(app, client, with_data):
     token = user_token(app, "wang.li", "worker")
     for path in LIVE_DATA:
         assert client.get(path, headers=bearer(token)).status_code == 403, path
-    assert client.get("/api/v1/auth/me", headers=bearer(token)).json() == {"name": "wang.li", "role": "worker"}
+    assert client.get("/api/v1/auth/me", headers=bearer(token)).json() == {"name": "wang.li", "role": "worker",
+                                                                                "language": "en", "chosen": False}
 
 
 @pytest.mark.parametrize("role", STAFF_ROLES)
@@ -73,11 +74,11 @@ def test_login_sets_a_session_cookie_that_authenticates(app, client):
     r = client.post("/api/v1/auth/login", json={"username": "safety.chief", "password": PASSWORD})
     assert r.status_code == 200, r.text
     assert r.json()["role"] == "safety_manager"
-    cookie = r.headers["set-cookie"]
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("hazmon_session="))
     assert cookie.startswith("hazmon_session=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
     me = client.get("/api/v1/auth/me")  # the client sends the cookie back, no Authorization header
     assert me.status_code == 200
-    assert me.json() == {"name": "safety.chief", "role": "safety_manager"}
+    assert me.json() == {"name": "safety.chief", "role": "safety_manager", "language": "en", "chosen": False}
     assert client.get("/api/v1/sensors").status_code == 200
 
 

@@ -7,6 +7,14 @@
   const $ = (id) => document.getElementById(id);
   const hazmon = (window.hazmon = {signedIn: false, role: "", name: ""});
 
+  // the pages' messages in the page's language (<script id="hazmon-i18n">, from the server's catalogue; English,
+  // the source text, when it has none): t("Updated %(time)s.", {time: ...})
+  const messages = (() => { try { return JSON.parse($("hazmon-i18n").textContent); } catch (e) { return {}; } })();
+  const t = (hazmon.t = function (text, values) {
+    const s = messages[text] || text;
+    return values ? s.replace(/%\((\w+)\)s/g, (m, k) => (k in values ? String(values[k]) : m)) : s;
+  });
+
   htmx.config.responseHandling = [
     {code: "204", swap: false},
     {code: "[23]..", swap: true},
@@ -16,7 +24,7 @@
 
   hazmon.api = async function (path, opts) {
     const r = await fetch("/api/v1" + path, Object.assign({credentials: "same-origin"}, opts || {}));
-    if (r.status === 401) { showLogin(); throw new Error("sign in first"); }
+    if (r.status === 401) { showLogin(); throw new Error(t("Sign in first.")); }
     if (!r.ok) {
       let detail = r.statusText;
       try { detail = (await r.json()).detail || detail; } catch (e) { /* not JSON */ }
@@ -26,6 +34,10 @@
   };
   hazmon.time = (ms) => new Date(ms).toLocaleTimeString();
 
+  //: the roles as the header names them (in English their identifiers, server/accounts/roles)
+  const ROLE_NAMES = {admin: t("admin"), safety_manager: t("safety_manager"), facilities: t("facilities"),
+    record_keeper: t("record_keeper"), auditor: t("auditor"), worker: t("worker")};
+
   //: the roles that may read the operations pages (server/accounts/auth.py: STAFF, and admin)
   const STAFF = ["admin", "safety_manager", "facilities", "record_keeper", "auditor"];
 
@@ -34,6 +46,7 @@
     stopStream();
     $("app").hidden = true; $("login").hidden = false; $("who").textContent = "";
     $("signout").hidden = true;
+    $("language").hidden = true;
     $("connection").hidden = true;
     document.body.classList.remove("stale-data");
   }
@@ -49,7 +62,8 @@
     const allow = document.body.dataset.allow;
     const ok = allow ? allow.split(" ").includes(role) : staff;
     $("no-access").hidden = ok;
-    if (!ok) $("no-access").textContent = "Your role (" + role + ") may not see " + (allow ? "this page." : "the operations pages.");
+    if (!ok) $("no-access").textContent = allow ? t("Your role (%(role)s) may not see this page.", {role: role})
+      : t("Your role (%(role)s) may not see the operations pages.", {role: role});
     return ok;
   }
 
@@ -57,6 +71,14 @@
     e.preventDefault();
     try { await fetch("/api/v1/auth/logout", {method: "POST", credentials: "same-origin"}); } catch (err) { /* gone anyway */ }
     showLogin();
+  });
+
+  $("language-choice").addEventListener("change", async (e) => {
+    try {
+      await hazmon.api("/auth/language", {method: "PUT", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({language: e.target.value})});
+      location.reload();
+    } catch (err) { $("no-access").hidden = false; $("no-access").textContent = err.message; }
   });
 
   // -- the live stream: a change refreshes the live parts; an error shows the banner until it reconnects
@@ -67,9 +89,9 @@
     streamLost = lost;
     $("connection").hidden = !lost;
     document.body.classList.toggle("stale-data", lost);
-    if (lost) $("connection").textContent = "Connection lost at " + hazmon.time(lastOk || Date.now()) + ": values may be stale. Reconnecting…";
+    if (lost) $("connection").textContent = t("Connection lost at %(time)s: values may be stale. Reconnecting…", {time: hazmon.time(lastOk || Date.now())});
     const cadence = $("cadence");
-    if (cadence) cadence.textContent = lost ? "Not updating." : "Live: updates as readings arrive.";
+    if (cadence) cadence.textContent = lost ? t("Not updating.") : t("Live: updates as readings arrive.");
   }
   function stopStream() { if (source) { source.close(); source = null; } }
   function startStream() {
@@ -100,7 +122,7 @@
     e.preventDefault();
     const r = await fetch("/api/v1/auth/login", {method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({username: $("username").value, password: $("password").value})});
-    if (!r.ok) { $("error").textContent = "Wrong user name or password."; return; }
+    if (!r.ok) { $("error").textContent = r.status === 429 ? t("Too many failed sign-ins: try again later.") : t("Wrong user name or password."); return; }
     $("error").textContent = ""; $("login").hidden = true; start();
   });
 
@@ -113,9 +135,9 @@
     const lost = live && lastOk && Date.now() - lastOk > LOST_AFTER_MS;
     $("connection").hidden = !lost;
     document.body.classList.toggle("stale-data", !!lost);
-    if (lost) $("connection").textContent = "Connection lost at " + hazmon.time(lastOk) + ": values may be stale.";
+    if (lost) $("connection").textContent = t("Connection lost at %(time)s: values may be stale.", {time: hazmon.time(lastOk)});
     const cadence = $("cadence");
-    if (cadence && live) cadence.textContent = lost ? "Not updating." : "Updates every 2 s.";
+    if (cadence && live) cadence.textContent = lost ? t("Not updating.") : t("Updates every 2 s.");
   }
   document.body.addEventListener("htmx:afterRequest", (e) => {
     const xhr = e.detail.xhr;
@@ -123,7 +145,7 @@
     if (xhr && xhr.status > 0 && xhr.status < 500) {
       lastOk = Date.now();
       const updated = $("updated");
-      if (updated) updated.textContent = "Last update " + hazmon.time(lastOk) + ".";
+      if (updated) updated.textContent = t("Last update %(time)s.", {time: hazmon.time(lastOk)});
       watchConnection();
     }
   });
@@ -137,8 +159,17 @@
     try {
       const me = await hazmon.api("/auth/me");
       Object.assign(hazmon, {signedIn: true, role: me.role, name: me.name});
-      $("who").textContent = me.name + " (" + me.role + ")";
+      if (me.language !== document.documentElement.lang && !sessionStorage.getItem("hazmon-lang-reload")) {
+        // signed in elsewhere, or before this browser had the user's language: take it and show the page in it
+        sessionStorage.setItem("hazmon-lang-reload", "1");
+        document.cookie = "hazmon_lang=" + encodeURIComponent(me.language) + "; path=/; samesite=strict";
+        location.reload();
+        return;
+      }
+      sessionStorage.removeItem("hazmon-lang-reload");
+      $("who").textContent = me.name + " (" + (ROLE_NAMES[me.role] || me.role) + ")";
       $("signout").hidden = false;
+      $("language").hidden = false;
       $("app").hidden = false;
     } catch (e) { return; /* showLogin already called on 401 */ }
     if (!showRole(hazmon.role)) return;
