@@ -3,7 +3,7 @@
 The catalogues are gettext `.po` files under server/locale/<locale>/LC_MESSAGES/messages.po, kept by Babel
 (`python -m scripts.i18n update` extracts every marked string from the templates, the Python and the scripts and
 merges it in; `python -m scripts.i18n check` fails on a string without a translation, and so does
-tests/server/web/test_i18n.py). They are compiled in memory on first use: no generated `.mo` in the tree.
+tests/server/test_i18n.py). They are compiled in memory on first use: no generated `.mo` in the tree.
 
 A request's language is its `hazmon_lang` cookie (set at sign-in from the user's own choice, `users.language`, and
 when they change it) or, without one, the site's (HAZMON_LANGUAGE). `LanguageMiddleware` puts it in a context
@@ -19,13 +19,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from http.cookies import SimpleCookie
 from importlib.resources import files
 from io import BytesIO
 from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 #: the languages a user may choose, by BCP 47 tag, each named in itself
@@ -116,19 +116,6 @@ def using(lang: str) -> Iterator[None]:
         _current.reset(token)
 
 
-def _cookie(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed cookie header: the site's language
-                return None
-            morsel = jar.get(COOKIE)
-            return morsel.value if morsel else None
-    return None
-
-
 class LanguageMiddleware:
     """Sets the language of each HTTP request: its `hazmon_lang` cookie when it names a known language, otherwise
     the site's. Route handlers run in a copy of this context (threads included), so they all see it."""
@@ -141,5 +128,5 @@ class LanguageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with using(choose(_cookie(scope), self.default)):
+        with using(choose(HTTPConnection(scope).cookies.get(COOKIE), self.default)):
             await self.app(scope, receive, send)
