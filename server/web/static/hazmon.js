@@ -34,9 +34,9 @@
   };
   hazmon.time = (ms) => new Date(ms).toLocaleTimeString();
 
-  //: the roles as the header names them: the same names (and catalogue entries) as the pages' (server/web/labels.py)
-  const ROLE_NAMES = {admin: t("admin"), safety_manager: t("safety manager"), facilities: t("facilities"),
-    record_keeper: t("record-keeper"), auditor: t("auditor"), worker: t("worker")};
+  //: the roles as the header names them (in English their identifiers, server/accounts/roles)
+  const ROLE_NAMES = {admin: t("admin"), safety_manager: t("safety_manager"), facilities: t("facilities"),
+    record_keeper: t("record_keeper"), auditor: t("auditor"), worker: t("worker")};
 
   //: the roles that may read the operations pages (server/accounts/auth.py: STAFF, and admin)
   const STAFF = ["admin", "safety_manager", "facilities", "record_keeper", "auditor"];
