@@ -9,6 +9,10 @@ from typing import Any
 
 from tests.kit.require import binary, service_missing
 
+# A page's script without src runs inline, which the Content-Security-Policy forbids; a JSON data block
+# (type="application/json", the page's translations) is never run, so it is allowed.
+INLINE_SCRIPT = r'<script(?![^>]*\b(?:src=|type="application/json"))'
+
 # Headless, and quiet on the network: no first-run pages, updates, sync or QUIC probing from the test machine.
 CHROMIUM_FLAGS = (
     "--headless",

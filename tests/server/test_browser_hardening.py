@@ -10,6 +10,7 @@ from importlib.resources import files
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.kit.browser import INLINE_SCRIPT
 from tests.kit.server import PASSWORD, build_app
 from tests.server.api_kit import user_token
 
@@ -23,10 +24,6 @@ def test_every_answer_carries_the_security_headers(client):
         csp = h["content-security-policy"]
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp, path
         assert h["x-content-type-options"] == "nosniff" and h["referrer-policy"] == "no-referrer", path
-
-
-# a script without src runs inline (CSP forbids it); a JSON data block (type="application/json") never runs
-INLINE_SCRIPT = r'<script(?![^>]*\b(?:src=|type="application/json"))'
 
 
 def test_pages_have_no_inline_script_or_style_and_their_assets_are_served(client):
