@@ -94,23 +94,44 @@ def update() -> None:
         print(f"{path.relative_to(ROOT)}: {len(catalog)} messages, {len(untranslated(catalog))} to translate")
 
 
+def _key(m: object) -> str:
+    """A message's key in a JSON translations file: its msgid (a plural's singular), after "context\x04" (the
+    gettext convention) when it has a context."""
+    msgid = m.id if isinstance(m.id, str) else m.id[0]  # type: ignore[attr-defined]
+    return f"{m.context}\x04{msgid}" if m.context else msgid  # type: ignore[attr-defined]
+
+
 def fill(locale: str, sources: list[Path]) -> None:
     """Take translations for this catalogue's untranslated entries from other catalogues (.po, a branch's) or
-    from JSON files ({"msgid": "msgstr"}); an entry already translated here is kept."""
+    from JSON files ({"msgid": "msgstr"}, "context\x04msgid" for an entry with a context, a list of forms or one
+    string for a plural); an entry already translated here is kept."""
     catalog = load(locale)
-    known: dict[str, str] = {}
+    known: dict[str, str | tuple[str, ...]] = {}
     for source in sources:
         if source.suffix == ".json":
-            known.update({k: v for k, v in json.loads(source.read_text(encoding="utf-8")).items() if v})
+            known.update({k: tuple(v) if isinstance(v, list) else v
+                          for k, v in json.loads(source.read_text(encoding="utf-8")).items() if v})
         else:
             with source.open("rb") as f:
-                known.update({m.id: m.string for m in read_po(f) if isinstance(m.id, str) and m.id and m.string
-                              and not m.fuzzy})
+                known.update({_key(m): m.string for m in read_po(f) if m.id and m.string and not m.fuzzy
+                              and all(m.string if isinstance(m.string, tuple) else (m.string,))})
     filled = 0
     for m in catalog:
-        if isinstance(m.id, str) and m.id and not m.string and m.id in known:
-            m.string, m.flags = known[m.id], m.flags - {"fuzzy"}
-            filled += 1
+        if not m.id or m.id == "":
+            continue
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        if all(strings) and not m.fuzzy:
+            continue
+        found = known.get(_key(m))
+        if found is None:
+            continue
+        if isinstance(m.id, tuple):  # a plural: as many forms as the language has (Chinese: one)
+            forms = found if isinstance(found, tuple) else (found,)
+            m.string = tuple(forms[min(i, len(forms) - 1)] for i in range(catalog.num_plurals))
+        else:
+            m.string = found if isinstance(found, str) else found[0]
+        m.flags -= {"fuzzy"}
+        filled += 1
     with po_path(locale).open("wb") as f:
         write_po(f, catalog, width=0, sort_output=True, include_previous=False, include_lineno=False)
     print(f"{po_path(locale).relative_to(ROOT)}: {filled} filled, {len(untranslated(catalog))} to translate")
