@@ -48,6 +48,8 @@ class MqttUplinkConfig(_Strict):
 
     type: Literal["mqtt"] = "mqtt"
     url: str = Field(pattern=r"^mqtts?://[^/]+$", description="mqtt://host[:port] or mqtts://host[:port] (TLS)")
+    token: str = Field(min_length=8, description="the agent's bearer token (hazmon server agent-token create), sent "
+                       "with every message; the broker's own username/password are separate")
     username: str | None = None
     password: str | None = None
     tls_ca_file: Path | None = Field(default=None, description="CA bundle for mqtts:// (default: the system's)")

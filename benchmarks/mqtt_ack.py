@@ -25,7 +25,7 @@ import aiomqtt
 from exposure import Batch, Reading
 from exposure.batch import encode_batch
 from exposure.wire import MQTT_SOCKET_OPTIONS, Ack, Leaf, topic
-from tests.kit.mosquitto import Mosquitto
+from tests.kit.mosquitto import Mosquitto, signed
 from tests.kit.server import ServerProcess
 
 SITE = "bench"
@@ -51,7 +51,7 @@ def _topic(agent: str, leaf: Leaf) -> str:
     return topic(SITE, agent, leaf) if agent != "echo" else f"bench/echo/{leaf}"
 
 
-async def _measure(host: str, port: int, batches: int, first_seq: int) -> dict[str, list[float]]:
+async def _measure(host: str, port: int, token: str, batches: int, first_seq: int) -> dict[str, list[float]]:
     ready = asyncio.Event()
     echo = asyncio.create_task(_echo(host, port, ready))
     await ready.wait()
@@ -66,7 +66,7 @@ async def _measure(host: str, port: int, batches: int, first_seq: int) -> dict[s
             seq[agent] += 1
             body = _batch(agent, seq[agent])
             t0 = time.perf_counter()
-            await client.publish(_topic(agent, "batch"), body, qos=1)
+            await client.publish(_topic(agent, "batch"), body, qos=1, properties=signed(token))
             async with asyncio.timeout(10):
                 while True:
                     message = await anext(messages)
@@ -97,10 +97,11 @@ def main() -> None:
         server = ServerProcess(Path(tmp) / "server", mqtt_url=broker.url)
         try:
             server.start()
-            server.agent_token(SITE, "gw-1")
+            token = server.agent_token(SITE, "gw-1")
             medians = []
             for run in range(1, args.runs + 1):
-                times = asyncio.run(_measure("127.0.0.1", broker.port, args.batches, (run - 1) * args.batches + 1))
+                first = (run - 1) * args.batches + 1
+                times = asyncio.run(_measure("127.0.0.1", broker.port, token, args.batches, first))
                 print(f"run {run}: {args.batches} isolated batches each, interleaved")
                 print(_line("  baseline  echo through the broker", times["echo"]))
                 print(_line("  hazmon    server MQTT ingest ack", times["gw-1"]))

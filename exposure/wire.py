@@ -75,6 +75,24 @@ SERVER_HELLO_TOPIC: Final = f"{TOPIC_ROOT}/_server/hello"
 #: every MQTT client's socket (the server's ingest, the agent's uplink): small messages leave at once; with Nagle's
 #: algorithm an isolated batch or ack waits for the peer's delayed ACK (~40 ms on Linux)
 MQTT_SOCKET_OPTIONS: Final = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
+#: the MQTT 5 user property in which an agent sends its bearer token with every message it publishes (batch,
+#: alarm, status, its will): `("authorization", "Bearer hzm_a_...")`, the same token as over HTTP. The server
+#: checks it on each message, so a revoked token is refused at the next one.
+AUTH_PROPERTY: Final = "authorization"
+
+
+def bearer(token: str) -> str:
+    return f"Bearer {token}"
+
+
+def token_of(value: str | None) -> str | None:
+    """The token in an `authorization` property's value ("Bearer <token>"), or None."""
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 def topic(site: str, agent: str, leaf: Leaf) -> str:
@@ -104,6 +122,23 @@ ACKED_ALARMS: Final = "acked_alarms"
 #: the key servers before the wire contracts answered edge alarms with over HTTP (`{"acked": [ids]}`); read, never
 #: written. Current servers send it beside `acked_alarms` so that older agents keep working.
 LEGACY_ACKED_ALARMS: Final = "acked"
+#: what the server publishes on an agent's ack topic instead of an ack when it refuses the agent's message (no
+#: token, or an unknown, revoked or expired one): `{"refused": "<why>"}`, the MQTT answer to HTTP's 401.
+REFUSED: Final = "refused"
+
+
+def encode_refusal(why: str) -> bytes:
+    return json.dumps({REFUSED: why}).encode()
+
+
+def refusal(payload: bytes | str) -> str | None:
+    """Why the server refused, if this ack-topic message is a refusal; None for anything else."""
+    try:
+        data = _json_object(payload, "a refusal")
+    except ValueError:
+        return None
+    why = data.get(REFUSED)
+    return why if isinstance(why, str) and why else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,11 +67,22 @@ class MqttUplink:
         self.alarms = alarms
         self._alarms_sent: dict[str, float] = {}  # alarm event id -> monotonic time sent
 
+    def _signed(self, packet: int = PacketTypes.PUBLISH) -> Properties:
+        """The properties of every message we publish: our bearer token (wire.AUTH_PROPERTY), which the server
+        checks on each message as it does over HTTP."""
+        props = Properties(packet)
+        props.UserProperty = [(wire.AUTH_PROPERTY, wire.bearer(self.config.token))]
+        return props
+
+    async def _publish(self, client: aiomqtt.Client, name: str, payload: bytes, *, retain: bool = False) -> None:
+        await client.publish(name, payload, qos=1, retain=retain, properties=self._signed())
+
     def _client(self) -> aiomqtt.Client:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.config.session_expiry_s
         will = aiomqtt.Will(
-            topic(self.site, self.agent, "status"), wire.OFFLINE.encode(), qos=1, retain=True
+            topic(self.site, self.agent, "status"), wire.OFFLINE.encode(), qos=1, retain=True,
+            properties=self._signed(PacketTypes.WILLMESSAGE),
         )
         tls_context = None
         if self.tls:
@@ -142,6 +153,10 @@ class MqttUplink:
                 self.outbox.notify_changed()
                 continue
             payload = message.payload
+            why = wire.refusal(payload) if isinstance(payload, bytes | str) else None
+            if why is not None:
+                self._refused(why)
+                continue
             try:
                 if not isinstance(payload, bytes | str):
                     raise ValueError("an ack is JSON text")
@@ -157,6 +172,14 @@ class MqttUplink:
                 await self.outbox.ack_async(ack.acked_seq)
                 for seq in [s for s in self._inflight if s <= ack.acked_seq]:
                     del self._inflight[seq]
+
+    def _refused(self, why: str) -> None:
+        """The server refused our token (HTTP's 401): say so once per reason, keep every reading in the outbox and
+        keep trying, so a new token (hazmon server agent-token create) resumes delivery without a loss."""
+        error = f"the server refused this agent's token: {why}"
+        if self.last_error != error:
+            log.error("uplink: %s; readings stay in the outbox until a valid token is configured", error)
+        self.last_error = error
 
     async def _send(self, client: aiomqtt.Client) -> None:
         batch_topic = topic(self.site, self.agent, "batch")
@@ -175,7 +198,7 @@ class MqttUplink:
                     )
                 body = encode_envelope(self.site, self.agent, batch.seq, self.clock.now_ms(), batch.readings_json,
                                        first_seq=batches[0].seq, gaps_json=batch.gaps_json)
-                await client.publish(batch_topic, body, qos=1)
+                await self._publish(client, batch_topic, body)
                 self._inflight[batch.seq] = time.monotonic()
                 self.sent_batches += 1
             waits = [self.config.ack_timeout_s - (time.monotonic() - t) for t in self._inflight.values()]
@@ -195,7 +218,7 @@ class MqttUplink:
                 if now - self._alarms_sent.get(e.id, -1e9) >= self.config.ack_timeout_s
             ]
             if due:
-                await client.publish(alarm_topic, wire.encode_alarm_events(due), qos=1)
+                await self._publish(client, alarm_topic, wire.encode_alarm_events(due))
                 for e in due:
                     self._alarms_sent[e.id] = now
             await self.clock.sleep(0.5)
@@ -205,11 +228,11 @@ class MqttUplink:
         payload = replace(self.status(), state="offline").encode()
         with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
             async with asyncio.timeout(2.0):
-                await client.publish(topic(self.site, self.agent, "status"), payload, qos=1, retain=True)
+                await self._publish(client, topic(self.site, self.agent, "status"), payload, retain=True)
 
     async def _report_status(self, client: aiomqtt.Client) -> None:
         status_topic = topic(self.site, self.agent, "status")
         while True:
             payload = self.status().encode()
-            await client.publish(status_topic, payload, qos=1, retain=True)
+            await self._publish(client, status_topic, payload, retain=True)
             await self.clock.sleep(self.config.status_interval_s)

@@ -27,19 +27,30 @@ from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from exposure import InvalidInput, strict_json
-from exposure.wire import AGENT_LEAVES, MQTT_SOCKET_OPTIONS, SERVER_HELLO_TOPIC, Ack, parse_topic, topic, topic_filter
+from exposure.wire import (
+    AGENT_LEAVES,
+    AUTH_PROPERTY,
+    MQTT_SOCKET_OPTIONS,
+    SERVER_HELLO_TOPIC,
+    Ack,
+    encode_refusal,
+    parse_topic,
+    token_of,
+    topic,
+    topic_filter,
+)
+from server.accounts.audit import audit
 from server.alerts.edge_alarms import EdgeAlarmsIn, record_edge_alarms
 from server.alerts.service import Alerting
 from server.counters import Counters
 from server.errors import safe_traceback
 from server.events import Events
+from server.ingest.agents import agent_of_token
 from server.ingest.service import IngestRefused, accept_batch
 from server.ingest.status import StatusReport, store_status
-from server.series.models import Agent
 from server.series.sensors import SensorNotOwned
 from server.settings import Settings
 
@@ -69,7 +80,6 @@ class MqttIngest:
         self.counters = counters
         self.clock = clock
         self.connected = asyncio.Event()
-        self._agents: dict[tuple[str, str], int] = {}
 
     def _tls(self) -> aiomqtt.TLSParameters | None:
         if not self.tls:
@@ -145,38 +155,50 @@ class MqttIngest:
         site, agent, leaf = parsed
         payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
         try:
+            checked = await asyncio.to_thread(self._check_token, site, agent, leaf, _token(message))
+            if isinstance(checked, str):  # refused: the agent hears why on its ack topic (HTTP's 401)
+                if leaf != "status":
+                    await client.publish(topic(site, agent, "ack"), encode_refusal(checked), qos=1)
+                return
             if leaf == "batch":
-                acked = await asyncio.to_thread(self._ingest, site, agent, payload)
+                acked = await asyncio.to_thread(self._ingest, checked, site, agent, payload)
                 if acked is not None:
                     await client.publish(topic(site, agent, "ack"), Ack(acked_seq=acked).encode(), qos=1)
             elif leaf == "alarm":
-                ids = await asyncio.to_thread(self._alarms, site, agent, payload)
+                ids = await asyncio.to_thread(self._alarms, checked, site, agent, payload)
                 if ids:
                     await client.publish(topic(site, agent, "ack"), Ack(acked_alarms=tuple(ids)).encode(), qos=1)
             else:
-                await asyncio.to_thread(self._status, site, agent, payload)
+                await asyncio.to_thread(self._status, checked, payload)
         except aiomqtt.MqttError:
             raise
         except Exception as exc:  # a bug or a database fault: counted, logged (no message), the consumer goes on
             self.counters.add("mqtt_handler_errors")
             log.error("mqtt ingest: message on %s failed: %s", message.topic.value, safe_traceback(exc))
 
-    def _agent_id(self, session: Session, site: str, agent: str) -> int | None:
-        key = (site, agent)
-        if key not in self._agents:
-            found = session.execute(select(Agent.id).where(Agent.site == site, Agent.name == agent)).scalar()
-            if found is None:
-                return None
-            self._agents[key] = found
-        return self._agents[key]
-
-    def _ingest(self, site: str, agent: str, payload: bytes) -> int | None:
+    def _check_token(self, site: str, agent: str, leaf: str, token: str | None) -> int | str:
+        """The agent's id when the message carries a valid token of the agent its topic names; otherwise why it
+        is refused, counted, logged (never the token) and audited as HTTP's refusals are (`request_denied`).
+        Checked on every message, so a revoked token is refused at its next message."""
         with self.sessions() as session:
-            agent_id = self._agent_id(session, site, agent)
-            if agent_id is None:
-                self.counters.add("ingest_rejected_unknown_agent")
-                log.warning("mqtt ingest: batch from unregistered agent %s/%s ignored", site, agent)
-                return None
+            principal = agent_of_token(session, token, now_ms=self.clock()) if token else None
+            if principal is not None and (principal.site, principal.name) == (site, agent):
+                return principal.agent_id
+            if principal is not None:
+                actor, why = f"agent:{principal.site}/{principal.name}", f"a token of another agent than {site}/{agent}"
+            elif token is None:
+                actor, why = "anonymous", "no agent token"
+            else:
+                actor, why = "unknown token", "not a valid agent token (unknown, revoked or expired)"
+            audit(session, ts_ms=self.clock(), actor=actor[:128], action="request_denied",
+                  target=f"MQTT {topic(site, agent, leaf)}"[:256], detail=why)
+            session.commit()
+        self.counters.add("mqtt_rejected_token")
+        log.warning("mqtt ingest: %s from %s/%s refused: %s", leaf, site, agent, why)
+        return why
+
+    def _ingest(self, agent_id: int, site: str, agent: str, payload: bytes) -> int | None:
+        with self.sessions() as session:
             try:
                 result = accept_batch(
                     session,
@@ -196,7 +218,7 @@ class MqttIngest:
                 return None
             return result.acked_seq
 
-    def _alarms(self, site: str, agent: str, payload: bytes) -> list[str]:
+    def _alarms(self, agent_id: int, site: str, agent: str, payload: bytes) -> list[str]:
         """Edge alarm events (`{"events": [...]}`, as POST /api/v1/edge-alarms takes them)."""
         try:
             strict_json.loads(payload)  # as the HTTP route's guard: depth, NaN, 64-bit integers, surrogates
@@ -205,10 +227,6 @@ class MqttIngest:
             self.counters.add("mqtt_rejected_alarm")
             return []
         with self.sessions() as session:
-            agent_id = self._agent_id(session, site, agent)
-            if agent_id is None:
-                self.counters.add("ingest_rejected_unknown_agent")
-                return []
             try:
                 return record_edge_alarms(
                     session,
@@ -225,15 +243,18 @@ class MqttIngest:
                 self.counters.add("edge_alarms_rejected_not_owner")
                 return []
 
-    def _status(self, site: str, agent: str, payload: bytes) -> None:
+    def _status(self, agent_id: int, payload: bytes) -> None:
         try:
             report = StatusReport.model_validate_json(payload)
         except ValidationError:
             self.counters.add("mqtt_rejected_status")
             return
         with self.sessions() as session:
-            agent_id = self._agent_id(session, site, agent)
-            if agent_id is None:
-                return
             store_status(session, agent_id, report, now_ms=self.clock())
             session.commit()
+
+
+def _token(message: aiomqtt.Message) -> str | None:
+    """The bearer token in a message's `authorization` user property (MQTT 5), or None."""
+    pairs = getattr(message.properties, "UserProperty", None) or []
+    return token_of(next((v for k, v in pairs if k.lower() == AUTH_PROPERTY), None))

@@ -72,7 +72,7 @@ async def test_acks_delete_what_the_server_names_and_nothing_else(broker: Mosqui
     for i in (1, 2):
         outbox.append([Reading("tank-1", "h2s", 1.0 * i, "ppm", T0 + i, None, ())], now_ms=T0)
         alarms.add(event(i))
-    config = MqttUplinkConfig(url=broker.url, ack_timeout_s=60.0, status_interval_s=60.0)
+    config = MqttUplinkConfig(url=broker.url, token="hzm_a_test-token", ack_timeout_s=60.0, status_interval_s=60.0)
     uplink = MqttUplink(config, site="plant-a", agent="gw-1", outbox=outbox, clock=Clock(),
                         status=lambda: wire.StatusReport(state="online"), alarms=alarms)
     ack_topic = wire.topic("plant-a", "gw-1", "ack")

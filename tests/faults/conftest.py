@@ -84,8 +84,8 @@ class AgentProc(Proc):
         `site_sensors` sensors a `SitePublisher` publishes there, in a persistent session."""
         token = server.agent_token("faults", "gw-1")
         if uplink == "mqtt":
-            up = (f'type = "mqtt"\nurl = "{mqtt_url}"\nack_timeout_s = {ack_timeout_s}\nstatus_interval_s = 2.0\n'
-                  f'retry_max_s = {retry_max_s}\n{mqtt_extra}')
+            up = (f'type = "mqtt"\nurl = "{mqtt_url}"\ntoken = "{token}"\nack_timeout_s = {ack_timeout_s}\n'
+                  f'status_interval_s = 2.0\nretry_max_s = {retry_max_s}\n{mqtt_extra}')
         else:
             up = (f'type = "http"\nurl = "{server.url}"\ntoken = "{token}"\nstatus_interval_s = 2.0\n'
                   f'retry_max_s = {retry_max_s}\n')

@@ -22,12 +22,13 @@ def test_edge_alarm_raised_during_a_broker_outage_reaches_the_server(tmp_path: P
     server = Server(tmp_path, mqtt_url=broker.url)
     server.start()
     procs.append(server)
-    server.agent_token("faults", "gw-1")
+    token = server.agent_token("faults", "gw-1")
     broker.stop()  # the uplink is down from the start: the alarm is raised and kept at the edge
     cfg = tmp_path / "agent.toml"
     cfg.write_text(
         f'schema_version = 1\nsite = "faults"\nagent = "gw-1"\ndata_dir = "{tmp_path}/agent"\n'
-        f'[uplink]\ntype = "mqtt"\nurl = "{broker.url}"\nack_timeout_s = 3.0\nretry_max_s = 2.0\n'
+        f'[uplink]\ntype = "mqtt"\nurl = "{broker.url}"\ntoken = "{token}"\n'
+        'ack_timeout_s = 3.0\nretry_max_s = 2.0\n'
         '[[sources]]\ntype = "simulator"\nname = "tank-gas"\nkind = "gas"\nscenario = "gas_leak"\n'
         "interval_s = 0.1\nleak_start_s = 0.5\nsamples = 100\n"
         '[[alarms]]\nid = "h2s-local"\nquantity = "h2s"\nunit = "ppm"\nsensors = "tank-*"\n'

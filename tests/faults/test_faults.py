@@ -22,6 +22,7 @@ import pytest
 from exposure import Batch, Reading
 from exposure.batch import encode_batch
 from tests.faults.conftest import AgentProc, Influxd, Mosquitto, Proc, Server, SitePublisher, dump_logs
+from tests.kit.mosquitto import signed
 from tests.kit.small_disk import fill, small_disk
 from tests.kit.waiting import wait_for
 
@@ -165,14 +166,14 @@ def _batch(seq: int, start_ms: int) -> Batch:
     return Batch("faults", "raw", seq, start_ms, readings)
 
 
-async def _publish(url: str, batches: list[Batch]) -> list[int]:
+async def _publish(url: str, token: str, batches: list[Batch]) -> list[int]:
     """Publish batches as an agent would and collect the server's acks."""
     port = int(url.rsplit(":", 1)[1])
     acks: list[int] = []
     async with aiomqtt.Client("127.0.0.1", port, protocol=aiomqtt.ProtocolVersion.V5) as client:
         await client.subscribe("hazmon/v1/faults/raw/ack", qos=1)
         for batch in batches:
-            await client.publish("hazmon/v1/faults/raw/batch", encode_batch(batch), qos=1)
+            await client.publish("hazmon/v1/faults/raw/batch", encode_batch(batch), qos=1, properties=signed(token))
         async with asyncio.timeout(30):
             async for message in client.messages:
                 acks.append(json.loads(message.payload)["acked_seq"])  # type: ignore[arg-type]
@@ -181,21 +182,21 @@ async def _publish(url: str, batches: list[Batch]) -> list[int]:
     return acks
 
 
-def raw_agent_stack(tmp_path: Path, procs: list[Proc]) -> tuple[Mosquitto, Server]:
+def raw_agent_stack(tmp_path: Path, procs: list[Proc]) -> tuple[Mosquitto, Server, str]:
     """A broker and a server reading it, with the agent `raw` registered (the test publishes as that agent)."""
     broker = Mosquitto(tmp_path)
     started(procs, broker)
     server = Server(tmp_path, mqtt_url=broker.url)
     started(procs, server)
-    server.agent_token("faults", "raw")
-    return broker, server
+    token = server.agent_token("faults", "raw")
+    return broker, server, token
 
 
 def test_same_batch_twice_is_stored_once(tmp_path: Path, procs: list) -> None:
     """A batch delivered twice is acknowledged twice and stored once."""
-    broker, server = raw_agent_stack(tmp_path, procs)
+    broker, server, token = raw_agent_stack(tmp_path, procs)
     start = int(time.time() * 1000) - 60_000
-    acks = asyncio.run(_publish(broker.url, [_batch(1, start), _batch(1, start)]))
+    acks = asyncio.run(_publish(broker.url, token, [_batch(1, start), _batch(1, start)]))
     assert acks == [1, 1]
     assert len(server.stored(["raw-1"])) == 5
     assert server.gaps() == []
@@ -203,13 +204,13 @@ def test_same_batch_twice_is_stored_once(tmp_path: Path, procs: list) -> None:
 
 def test_batches_out_of_order_fill_the_gap_ledger_then_clear_it(tmp_path: Path, procs: list) -> None:
     """Seq 1, 3, then 2: the ledger shows 2 missing until it arrives; the ack waits for it."""
-    broker, server = raw_agent_stack(tmp_path, procs)
+    broker, server, token = raw_agent_stack(tmp_path, procs)
     start = int(time.time() * 1000) - 60_000
-    assert asyncio.run(_publish(broker.url, [_batch(1, start), _batch(3, start)])) == [1, 1]
+    assert asyncio.run(_publish(broker.url, token, [_batch(1, start), _batch(3, start)])) == [1, 1]
     gaps = server.gaps()
     assert [(g["first_seq"], g["last_seq"]) for g in gaps] == [(2, 2)]  # type: ignore[index]
     assert gaps[0]["after_ts"] == start + 1000 + 40 and gaps[0]["before_ts"] == start + 3000  # type: ignore[index]
-    assert asyncio.run(_publish(broker.url, [_batch(2, start)])) == [3]
+    assert asyncio.run(_publish(broker.url, token, [_batch(2, start)])) == [3]
     assert server.gaps() == []
     assert len(server.stored(["raw-1"])) == 15
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from exposure import wire
 from tests.kit.ports import free_port, port_open
 from tests.kit.processes import Proc
 from tests.kit.require import binary
 from tests.kit.waiting import wait_for
+
+
+def signed(token: str) -> Properties:
+    """The PUBLISH properties an agent sends: its bearer token as the `authorization` user property."""
+    props = Properties(PacketTypes.PUBLISH)
+    props.UserProperty = [(wire.AUTH_PROPERTY, wire.bearer(token))]
+    return props
 
 
 class Mosquitto(Proc):
