@@ -35,6 +35,8 @@ class HealthConfig:
     max_gap_s: float
     surveillance_rules: Path | None
     evidence_margin_s: int
+    #: what a worker sees of their own exams (the site's policy): "full", "outcome" or "schedule"
+    worker_exam_results: str = "full"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -103,6 +105,10 @@ class Settings(BaseSettings):
     health_max_gap_s: float = Field(default=60.0, gt=0, description="hold of an instantaneous sample")
     health_surveillance_rules: Path | None = Field(default=None, description="TOML rules; default: built-in rules")
     health_evidence_margin_s: int = Field(default=600, ge=0, description="series shown around a linked alert")
+    health_worker_exam_results: Literal["full", "outcome", "schedule"] = Field(
+        default="full", description="what a worker sees of their own exams: full (outcome, findings, examiner, "
+        "attachments), outcome (the outcome only: findings and attachments are given by the occupational "
+        "physician) or schedule (types and dates, no result)")
 
     @field_validator("profile")
     @classmethod
@@ -137,4 +143,5 @@ class Settings(BaseSettings):
             medical_retention_years=self.health_medical_retention_years, settle_s=self.health_settle_s,
             scheduler_s=self.health_scheduler_s, max_gap_s=self.health_max_gap_s,
             surveillance_rules=self.health_surveillance_rules, evidence_margin_s=self.health_evidence_margin_s,
+            worker_exam_results=self.health_worker_exam_results,
         )

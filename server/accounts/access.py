@@ -9,7 +9,7 @@ entries name the actor, the action and record ids only: never names, exam result
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NoReturn
 
 from fastapi import Depends, HTTPException, status
 from sqlalchemy.orm import Session
@@ -85,10 +85,15 @@ class HealthAccess:
         """Raise 403 (and record the refusal) unless the principal may do `action` on `target`."""
         if self.may(action, owner_user_id=owner_user_id):
             return
-        with self.services.sessions() as s:  # its own transaction: the refusal is kept
-            audit(s, ts_ms=self.now_ms, actor=self.actor, action=f"health.{action}.denied", target=target)
+        self.refuse(action, target, f"role {self.user.role!r} may not do {action} on {target}")
+
+    def refuse(self, action: str, target: str, why: str, *, detail: str = "") -> NoReturn:
+        """Record the refusal (in its own transaction: it is kept) and raise 403 with `why`."""
+        with self.services.sessions() as s:
+            audit(s, ts_ms=self.now_ms, actor=self.actor, action=f"health.{action}.denied", target=target,
+                  detail=detail)
             s.commit()
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {self.user.role!r} may not do {action} on {target}")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, why)
 
     def refuse_missing(self, action: Action, target: str) -> None:
         """Record (in its own transaction) a request for a record that does not exist; the caller answers 404."""

@@ -74,6 +74,23 @@ def exam_out(session: Session, e: Exam) -> ExamOut:
                                               sha256=a.sha256) for a in atts])
 
 
+#: what each policy withholds from a worker reading their own exams (HAZMON_HEALTH_WORKER_EXAM_RESULTS)
+WITHHELD_FROM_WORKER: dict[str, tuple[str, ...]] = {
+    "full": (),
+    "outcome": ("findings", "attachments"),
+    "schedule": ("outcome", "findings", "examiner", "attachments"),
+}
+
+
+def as_seen_by_worker(e: ExamOut, policy: str) -> ExamOut:
+    """The exam as the site's policy lets its worker see it: the withheld fields emptied and named."""
+    withheld = WITHHELD_FROM_WORKER[policy]
+    if not withheld:
+        return e
+    empty = {name: [] if name == "attachments" else None for name in withheld}
+    return e.model_copy(update={**empty, "withheld": list(withheld)})
+
+
 def event_out(e: LinkedEvent) -> EventOut:
     inc = e.incident
     return EventOut(kind=e.kind, incident_id=e.incident_id, alert_id=e.alert_id, rule=e.rule, sensor=e.sensor,
@@ -105,7 +122,8 @@ def records_of(session: Session, worker_id: int, *, include_superseded: bool = F
 
 
 def build_file(session: Session, worker: Worker, *, include_exams: bool, margin_ms: int,
-               incidents: IncidentRecords, config: HealthConfig) -> FileOut:
+               incidents: IncidentRecords, config: HealthConfig, as_worker: bool = False) -> FileOut:
+    """`as_worker`: the reader is the worker themselves, whose view of the exams follows the site's policy."""
     assignments = session.execute(select(Assignment).where(Assignment.worker_id == worker.id)
                                   .order_by(Assignment.start_ms, Assignment.id)).scalars()
     personal = session.execute(select(PersonalSensorAssignment, Sensor.site, Sensor.name)
@@ -117,6 +135,8 @@ def build_file(session: Session, worker: Worker, *, include_exams: bool, margin_
     if include_exams:
         exams = [exam_out(session, e) for e in session.execute(
             select(Exam).where(Exam.worker_id == worker.id).order_by(Exam.id)).scalars()]
+        if as_worker:
+            exams = [as_seen_by_worker(e, config.worker_exam_results) for e in exams]
     return FileOut(
         worker=worker_out(session, worker),
         assignments=[assignment_out(session, a) for a in assignments],

@@ -15,7 +15,16 @@ from server.accounts.access import AccessDep, HealthAccess
 from server.accounts.models import User
 from server.health.exports_data import CsvPart, to_csv, to_json
 from server.health.exports_pdf import worker_pdf, zone_pdf
-from server.health.health_file import build_file, event_out, exam_out, record_out, records_of, worker_out
+from server.health.health_file import (
+    WITHHELD_FROM_WORKER,
+    as_seen_by_worker,
+    build_file,
+    event_out,
+    exam_out,
+    record_out,
+    records_of,
+    worker_out,
+)
 from server.health.linkage import events_for_worker
 from server.health.models import EventLink, Exam, ExamAttachment, ExposureRecord, FileDeletion, ShiftRun
 from server.health.reach import worker_for
@@ -133,10 +142,15 @@ def update_worker(acc: AccessDep, worker_id: int, body: WorkerUpdate) -> WorkerO
     return worker_out(acc.session, w)
 
 
+def _own_exams_only(acc: HealthAccess) -> bool:
+    """The reader sees exams only as the worker whose they are (the site's policy then applies), not by role."""
+    return not acc.may("exams.read")
+
+
 def _file(acc: HealthAccess, w: Worker) -> FileOut:
     include_exams = acc.may("exams.read", owner_user_id=w.user_id)
     return build_file(acc.session, w, include_exams=include_exams, margin_ms=acc.config.evidence_margin_s * 1000,
-                      incidents=acc.services.incidents, config=acc.config)
+                      incidents=acc.services.incidents, config=acc.config, as_worker=_own_exams_only(acc))
 
 
 @router.get("/workers/{worker_id}/file", summary="The worker's health file (exams only for roles that may see them)")
@@ -203,7 +217,10 @@ def list_exams(acc: AccessDep, worker_id: int) -> list[ExamOut]:
     exams = list(acc.session.execute(select(Exam).where(Exam.worker_id == w.id).order_by(Exam.id)).scalars())
     acc.record("exams.read", f"worker:{w.id}", "exams=" + ",".join(str(e.id) for e in exams))
     acc.session.commit()
-    return [exam_out(acc.session, e) for e in exams]
+    out = [exam_out(acc.session, e) for e in exams]
+    if _own_exams_only(acc):
+        out = [as_seen_by_worker(e, acc.config.worker_exam_results) for e in out]
+    return out
 
 
 @router.post("/workers/{worker_id}/exams", status_code=201, summary="Schedule or record an exam")
@@ -264,6 +281,9 @@ async def add_attachment(request: Request, acc: AccessDep, exam_id: int,
 @router.get("/exams/{exam_id}/attachments/{attachment_id}", summary="Download an attachment")
 def get_attachment(acc: AccessDep, exam_id: int, attachment_id: int) -> Response:
     e = _exam(acc, exam_id, "exams.read")
+    if _own_exams_only(acc) and "attachments" in WITHHELD_FROM_WORKER[acc.config.worker_exam_results]:
+        acc.refuse("exams.read", f"exam:{exam_id}", "this site gives exam attachments through the occupational "
+                   "physician, not in a worker's own file", detail="attachment withheld by the site's policy")
     a = acc.session.get(ExamAttachment, attachment_id)
     if a is None or a.exam_id != e.id:
         raise HTTPException(404, f"no attachment {attachment_id} on exam {exam_id}")

@@ -166,6 +166,9 @@ class ExamOut(BaseModel):
     findings: str | None
     examiner: str | None
     attachments: list[AttachmentOut]
+    #: what the site's policy withholds from this reader (a worker reading their own exams,
+    #: HAZMON_HEALTH_WORKER_EXAM_RESULTS): some of "outcome", "findings", "examiner", "attachments"
+    withheld: list[str] = []
 
 
 class HistoryOut(BaseModel):

@@ -3,6 +3,8 @@ right), a worker reads only their own file, every access is audited without pers
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -10,7 +12,7 @@ from server.accounts.access import RULES, allowed
 from server.accounts.models import AuditEntry
 from server.settings import YEAR_MS
 
-from .conftest import Env, two_zone_plant
+from .conftest import Env, make_env, two_zone_plant
 
 ALL = ("anonymous", "admin", "record_keeper", "safety_manager", "facilities", "auditor", "worker", "worker2")
 
@@ -153,3 +155,40 @@ def test_deletion_only_after_retention_through_the_audited_procedure(env: Env, r
     with env.session() as s:
         actions = s.execute(select(AuditEntry.action).where(AuditEntry.target == f"worker:{wid}")).scalars().all()
     assert "health.file.delete" in actions and "health.file.delete.refused" in actions
+
+
+@pytest.mark.parametrize("policy", ["full", "outcome", "schedule"])
+def test_what_a_worker_sees_of_their_own_exams_follows_the_sites_policy(database_url: str, tmp_path: Path,
+                                                                          policy: str) -> None:
+    """HAZMON_HEALTH_WORKER_EXAM_RESULTS: `full` shows the worker everything of their own exams; `outcome` withholds
+    the findings and the attachments (a download is refused and audited); `schedule` leaves only types and dates.
+    Whatever is withheld is named (`withheld`), the same in the file, the exams list and the exports; the
+    record-keeper always sees it all."""
+    with make_env(database_url, tmp_path, health_worker_exam_results=policy) as env:
+        wid = two_zone_plant(env)
+        exam = env.ok("POST", f"/workers/{wid}/exams", json={
+            "exam_type": "periodic", "status": "done", "exam_date": "2025-03-01", "outcome": "fit",
+            "findings": "PRIVATE-FINDING", "examiner": "dr wang"})
+        att = env.ok("POST", f"/exams/{exam['id']}/attachments?filename=audiogram.pdf", content=b"%PDF-1.4 x")
+        withheld = {"full": [], "outcome": ["findings", "attachments"],
+                    "schedule": ["outcome", "findings", "examiner", "attachments"]}[policy]
+        [listed] = env.call("worker", "GET", f"/workers/{wid}/exams").json()
+        [in_file] = env.call("worker", "GET", f"/workers/{wid}/file").json()["exams"]
+        [exported] = env.call("worker", "GET", f"/workers/{wid}/export.json").json()["exams"]
+        for seen in (listed, in_file, exported):
+            assert seen["withheld"] == withheld
+            assert seen["exam_date"] == "2025-03-01" and seen["exam_type"] == "periodic"
+            assert (seen["findings"] == "PRIVATE-FINDING") is (policy == "full")
+            assert (seen["outcome"] == "fit") is (policy != "schedule")
+            assert (seen["examiner"] == "dr wang") is (policy != "schedule")
+            assert len(seen["attachments"]) == (1 if policy == "full" else 0)
+        assert ("PRIVATE-FINDING" in env.call("worker", "GET", f"/workers/{wid}/export.csv?part=exams").text) is (
+            policy == "full")
+        download = env.call("worker", "GET", f"/exams/{exam['id']}/attachments/{att['id']}")
+        assert download.status_code == (200 if policy == "full" else 403)
+        [everything] = env.call("record_keeper", "GET", f"/workers/{wid}/exams").json()
+        assert everything["findings"] == "PRIVATE-FINDING" and everything["withheld"] == []
+        assert len(everything["attachments"]) == 1
+        with env.session() as s:
+            denied = s.execute(select(AuditEntry).where(AuditEntry.action == "health.exams.read.denied")).scalars()
+            assert [e.target for e in denied] == ([] if policy == "full" else [f"exam:{exam['id']}"])
