@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from server.accounts.auth import StaffDep
+from server.i18n import _
 from server.services import SessionDep
 from server.web import incident_views as views
 from server.web.muster_page import router as muster_router
@@ -31,7 +32,7 @@ def incident_page(incident_id: int) -> HTMLResponse:
 
 
 @router.get("/web/partials/incidents", response_class=HTMLResponse)
-def incidents_part(session: SessionDep, _: StaffDep) -> HTMLResponse:
+def incidents_part(session: SessionDep, _staff: StaffDep) -> HTMLResponse:
     return render("_incidents.html", incidents=views.incidents(session))
 
 
@@ -39,6 +40,6 @@ def incidents_part(session: SessionDep, _: StaffDep) -> HTMLResponse:
 def incident_part(incident_id: int, session: SessionDep, user: StaffDep) -> HTMLResponse:
     p = views.incident_page(session, incident_id, names=user.role != "facilities")
     if p is None:
-        return render("_missing.html", status_code=404, what=f"incident {incident_id}")
+        return render("_missing.html", status_code=404, what=_("incident %(id)s", id=incident_id))
     return render("_incident.html", p=p, can_act=user.role in views.RESPONDERS,
                   can_close=user.role in views.CLOSERS)

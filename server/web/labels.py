@@ -19,6 +19,9 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "info": N_("info"), "warning": N_("warning"), "critical": N_("critical"), "emergency": N_("emergency"),
     # an alert's state
     "open": N_("open"), "acknowledged": N_("acknowledged"), "resolved": N_("resolved"),
+    # -- g2: incidents, muster, notice boards
+    # an incident's state (server/emergency/models.py Incident.state)
+    "incident:open": NP_("incident state", "open"), "incident:closed": NP_("incident state", "closed"),
 }
 
 

@@ -15,6 +15,7 @@ from server.accounts.browser import csrf_ok, form_body, new_csrf, set_csrf_cooki
 from server.emergency.incidents import IncidentError, mark_safe, muster_entry
 from server.emergency.models import Incident, MusterEntry
 from server.emergency.muster import check_signature
+from server.i18n import _
 from server.services import Services, ServicesDep, SessionDep
 from server.web.templating import render
 
@@ -29,27 +30,28 @@ class LinkError(Exception):
 
 
 def _problem(exc: LinkError) -> HTMLResponse:
-    return render("muster.html", status_code=exc.status, title="This link does not work", error=str(exc))
+    return render("muster.html", status_code=exc.status, title=_("This link does not work"), error=str(exc))
 
 
 def _lookup(services: Services, session: SessionDep, incident_id: str, person_id: str, sig: str
             ) -> tuple[Incident, MusterEntry | None]:
     if not incident_id.isdigit() or not sig or not check_signature(services.emergency.key, int(incident_id),
                                                                      person_id, sig):
-        raise LinkError(403, "This link is not valid. Use the newest link in your messages, or tell your "
-                             "supervisor or the muster point warden that you are safe.")
+        raise LinkError(403, _("This link is not valid. Use the newest link in your messages, or tell your "
+                               "supervisor or the muster point warden that you are safe."))
     incident = session.get(Incident, int(incident_id))
     if incident is None:
-        raise LinkError(404, "This incident is not known (any more). Tell your supervisor or the muster point "
-                             "warden that you are safe.")
+        raise LinkError(404, _("This incident is not known (any more). Tell your supervisor or the muster point "
+                               "warden that you are safe."))
     return incident, muster_entry(session, incident.id, person_id)
 
 
 def _page(request: Request, services: Services, incident: Incident, entry: MusterEntry | None, person_id: str
           ) -> HTMLResponse:
     csrf = new_csrf() if incident.state == "open" and (entry is None or entry.safe_ms is None) else ""
-    response = render("muster.html", title=("[DRILL] " if incident.drill else "") + incident.title,
-                      incident=incident, entry=entry, who=entry.name if entry else person_id, csrf=csrf)
+    title = _("[DRILL] %(title)s", title=incident.title) if incident.drill else incident.title
+    response = render("muster.html", title=title, incident=incident, entry=entry,
+                      who=entry.name if entry else person_id, csrf=csrf)
     if csrf:
         set_csrf_cookie(request, response, csrf, setting=services.settings.cookie_secure, path="/muster")
     return response
@@ -69,9 +71,9 @@ def muster_page(request: Request, incident_id: str, person_id: str, services: Se
 def muster_answer(request: Request, incident_id: str, person_id: str, services: ServicesDep, session: SessionDep,
                   form: Annotated[bytes, Depends(form_body)], sig: SigQ = "") -> HTMLResponse:
     try:
-        incident, _ = _lookup(services, session, incident_id, person_id, sig)
+        incident, _entry = _lookup(services, session, incident_id, person_id, sig)
         if not csrf_ok(request, form):
-            raise LinkError(403, "This page has expired. Open the link in your message again.")
+            raise LinkError(403, _("This page has expired. Open the link in your message again."))
     except LinkError as exc:
         return _problem(exc)
     try:

@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from server import i18n
 from server.accounts.models import AuditEntry
 from server.settings import Settings
 from server.web.board_view import windows
@@ -45,6 +46,12 @@ def test_an_admin_creates_a_link_that_opens_the_board(client, admin_headers, zon
     page = client.get(f"/board/tank-farm?k={link['token']}")
     assert page.status_code == 200
     assert "Tank farm" in page.text and "Hydrogen sulfide" in page.text and "硫化氢" in page.text
+    client.cookies.set(i18n.COOKIE, "zh-Hans")  # a kiosk's browser set to Chinese: the board in Chinese only
+    zh = client.get(f"/board/tank-farm?k={link['token']}").text
+    assert '<html lang="zh-Hans">' in zh and "<h2>危害因素</h2>" in zh and "<h3>硫化氢</h3>" in zh
+    assert "Health effects" not in zh and "职业病危害告知 · plant-a" in zh
+    assert "<h2>当前</h2>" in client.get(f"/board/tank-farm/live?k={link['token']}").text
+    client.cookies.delete(i18n.COOKIE)
     live = client.get(f"/board/tank-farm/live?k={link['token']}")
     assert live.status_code == 200 and "7.50" in live.text
     listed = client.get("/api/v1/zones/tank-farm/board-links", headers=admin_headers).json()

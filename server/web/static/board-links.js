@@ -3,6 +3,7 @@
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
+  const t = hazmon.t;
   const part = $("board-links");
   const reload = () => htmx.trigger(part, "hazmon:refresh");
 
@@ -18,10 +19,10 @@
     const url = $("new-link-url").value;
     try {
       await navigator.clipboard.writeText(url);
-      $("copy-status").textContent = "Copied.";
+      $("copy-status").textContent = t("Copied.");
     } catch (e) {  // no clipboard permission (plain http): leave it selected for Ctrl+C
       $("new-link-url").select();
-      $("copy-status").textContent = "Selected: press Ctrl+C (⌘C) to copy.";
+      $("copy-status").textContent = t("Selected: press Ctrl+C (⌘C) to copy.");
     }
   });
 

@@ -97,6 +97,10 @@ def test_a_bad_muster_link_answers_a_readable_page(tmp_path, database_url, setup
             r = server.client.get(path, params=params)
             assert r.status_code == 403 and r.headers["content-type"].startswith("text/html"), path
             assert "This link does not work" in r.text and "muster point" in r.text
+        zh = server.client.get(f"/muster/{iid}/w-002", params={"sig": "0" * 40},
+                               headers={"Cookie": "hazmon_lang=zh-Hans"})  # a phone set to Chinese
+        assert zh.status_code == 403 and '<html lang="zh-Hans">' in zh.text and "<h1>此链接无法使用</h1>" in zh.text
+        assert "请使用消息中最新的链接" in zh.text and "集合点" in zh.text
         sig = muster_signature(b"test-secret-key", iid + 7, "w-002")
         r = server.client.get(f"/muster/{iid + 7}/w-002", params={"sig": sig})
         assert r.status_code == 404 and "not known" in r.text
@@ -121,5 +125,8 @@ def test_the_incident_pages_are_shells_and_their_parts_need_a_sign_in(tmp_path, 
         manager = server.client.get(f"/web/partials/incidents/{iid}",
                                     headers={"Authorization": f"Bearer {server.manager}"})
         assert "Mark done" in manager.text and "Resend link" in manager.text and "Close incident" in manager.text
+        zh = server.client.get(f"/web/partials/incidents/{iid}", headers={
+            "Authorization": f"Bearer {server.manager}", "Cookie": "hazmon_lang=zh-Hans"}).text
+        assert "<h2>处置清单</h2>" in zh and "<h2>集合清点</h2>" in zh and ">标记完成</button>" in zh
         missing = server.client.get("/web/partials/incidents/999", headers=viewer)
         assert missing.status_code == 404 and "no incident 999" in missing.text
